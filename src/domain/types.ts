@@ -1,0 +1,55 @@
+/** Plain domain types shared by the service, the stores and the trainer. */
+
+export const EVENT_TYPES = ['view', 'fav', 'cart', 'purchase'] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+/** Lifecycle segments, in SPEC's evaluation order (first match wins). */
+export const SEGMENTS = ['new', 'churned', 'at_risk', 'high_value', 'paying', 'active'] as const;
+export type Segment = (typeof SEGMENTS)[number];
+
+export interface StoreEvent {
+  userId: string;
+  itemId: string;
+  type: EventType;
+  /** Epoch milliseconds. */
+  ts: number;
+}
+
+export interface Item {
+  itemId: string;
+  category: string | null;
+  available: boolean;
+  price: number | null;
+  /** Epoch milliseconds, or null when unknown. */
+  createdAt: number | null;
+}
+
+/** A partial catalogue write: only the given fields change. */
+export interface ItemPatch {
+  itemId: string;
+  category?: string | null;
+  available?: boolean;
+  price?: number | null;
+  createdAt?: number | null;
+}
+
+export type ModelStatus = 'training' | 'ready' | 'publishing' | 'live' | 'retired' | 'rejected' | 'failed';
+
+export interface ModelVersionRecord {
+  version: string;
+  createdAt: number;
+  status: ModelStatus;
+  metrics: Record<string, unknown>;
+  timings: Record<string, number>;
+  manifest: Record<string, unknown>;
+  publishedAt: number | null;
+}
+
+/** Where a recommended item came from; SPEC names (`itemcf`, `session`, `popular`, `segment:<name>`...). */
+export type Source = string;
+
+export interface RankedItem {
+  itemId: string;
+  score: number;
+  source: Source;
+}

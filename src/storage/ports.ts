@@ -1,0 +1,62 @@
+/**
+ * Store interfaces (ports). Each has a PostgreSQL and an embedded PGlite implementation that pass
+ * one shared contract suite (tests/contract/stores.contract.test.ts). Stores do I/O only.
+ */
+import type { Item, ItemPatch, ModelStatus, ModelVersionRecord, StoreEvent } from '../domain/types';
+
+export interface EventStore {
+  /** Inserts all events in one transaction: either every event is stored or none is. */
+  insertEvents(events: StoreEvent[]): Promise<number>;
+  /**
+   * Bulk load for imports: fastest path available (COPY on PostgreSQL). Not required to be one
+   * transaction across calls, but each call is all-or-nothing.
+   */
+  bulkInsertEvents(events: StoreEvent[]): Promise<number>;
+  /** Every event in (ts, id) order, in batches, without loading the whole table at once. */
+  streamEvents(batchSize?: number): AsyncIterable<StoreEvent[]>;
+  countEvents(): Promise<number>;
+  /** The user's most recent events, newest first. */
+  recentEventsForUser(userId: string, limit: number): Promise<StoreEvent[]>;
+  /** Newest event timestamp (epoch ms), or null when empty. */
+  latestEventTime(): Promise<number | null>;
+}
+
+export interface CatalogStore {
+  /** Inserts or updates items; only the fields present in each patch change. One transaction. */
+  upsertItems(patches: ItemPatch[]): Promise<number>;
+  /** Adds items seen in events that the catalogue does not know yet; known items are untouched. */
+  ensureItems(items: Array<{ itemId: string; category?: string | null; firstSeen?: number | null }>): Promise<number>;
+  getItem(itemId: string): Promise<Item | null>;
+  streamItems(batchSize?: number): AsyncIterable<Item[]>;
+  countItems(): Promise<number>;
+}
+
+export interface ModelRegistry {
+  /** Creates a version record (status `training`). Fails if the version exists. */
+  create(version: string, createdAt: number): Promise<void>;
+  update(
+    version: string,
+    patch: Partial<Pick<ModelVersionRecord, 'status' | 'metrics' | 'timings' | 'manifest' | 'publishedAt'>>,
+  ): Promise<void>;
+  get(version: string): Promise<ModelVersionRecord | null>;
+  /** Newest first. */
+  list(limit?: number): Promise<ModelVersionRecord[]>;
+  /** Marks `version` live and any other live version retired, atomically. */
+  markLive(version: string, publishedAt: number): Promise<void>;
+  live(): Promise<ModelVersionRecord | null>;
+  withStatus(status: ModelStatus): Promise<ModelVersionRecord[]>;
+}
+
+/** Everything backed by the relational database, opened and closed together. */
+export interface Database {
+  readonly kind: 'postgres' | 'pglite';
+  readonly events: EventStore;
+  readonly catalog: CatalogStore;
+  readonly models: ModelRegistry;
+  /** Applies pending migrations; returns the versions applied. */
+  migrate(): Promise<number[]>;
+  /** Current schema version (0 when never migrated). */
+  schemaVersion(): Promise<number>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
