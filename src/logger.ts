@@ -3,10 +3,11 @@ import pino from 'pino';
 
 export type Logger = pino.Logger;
 
-let root: Logger = pino({ level: 'info' });
+let root: Logger = pino({ level: process.env.NODE_ENV === 'test' ? 'silent' : 'info' });
 
-export function configureLogger(level: string): Logger {
-  root = pino({ level });
+/** `toStderr` keeps stdout clean for command output such as `--json` documents. */
+export function configureLogger(level: string, opts: { toStderr?: boolean } = {}): Logger {
+  root = pino({ level }, opts.toStderr ? pino.destination(2) : pino.destination(1));
   return root;
 }
 

@@ -1,0 +1,363 @@
+/**
+ * Answers "what should this user see": the cached personal list of the live version, blended with
+ * what the user did minutes ago (session events posted through the API), filtered (bought,
+ * unavailable, excluded, category), then filled along the user's segment fallback chain so that
+ * the answer is never empty while the catalogue has an available item. No model runs here.
+ */
+import { randomUUID } from 'crypto';
+import type { RecommendationCache, SessionEvent, UserState } from '../storage/cache/port';
+import type { Policy, FallbackStep } from '../config/policy';
+import type { EventType, RankedItem, Segment } from '../domain/types';
+import { decodeUserRecommendations, UserRecommendations } from '../model/packedList';
+import { sourceName } from '../model/sources';
+import { csrRow } from '../model/versionMeta';
+import { NotFoundError, UnavailableError } from '../errors';
+import type { LiveModel, LoadedVersion } from './liveModel';
+
+export interface RecommendRequest {
+  userId: string;
+  limit: number;
+  category?: string;
+  exclude?: string[];
+  /** An item the user is looking at now (product page): its neighbours are blended in. */
+  context?: string;
+}
+
+export interface ItemProvenance {
+  itemId: string;
+  source: string;
+  score: number;
+  /** Score parts before blending: cached personal list, live session, context item. */
+  parts: { personal?: number; session?: number; context?: number; fallbackRank?: number };
+  /** Session or context items whose neighbours produced this item. */
+  because?: string[];
+}
+
+export interface FallbackTrace {
+  step: FallbackStep | 'catalogue';
+  served: number;
+}
+
+export interface Recommendation {
+  userId: string;
+  segment: Segment;
+  modelVersion: string;
+  recommendationId: string;
+  variant: string;
+  degraded: boolean;
+  items: RankedItem[];
+}
+
+export interface ExplainedRecommendation extends Recommendation {
+  known: boolean;
+  provenance: ItemProvenance[];
+  fallbacks: FallbackTrace[];
+  filtered: { bought: number; unavailable: number; excluded: number; category: number };
+}
+
+export interface SimilarItems {
+  itemId: string;
+  modelVersion: string;
+  items: RankedItem[];
+}
+
+interface Candidate {
+  personal: number;
+  session: number;
+  context: number;
+  personalSource?: string;
+  because?: Set<string>;
+}
+
+/** How strongly each kind of session event says "show me more like this" (relative). */
+const SESSION_TYPE_WEIGHT: Record<EventType, number> = { view: 1, fav: 1.5, cart: 2, purchase: 0 };
+/** Decay per step back in the session: the last thing a shopper did matters most. */
+const SESSION_POSITION_DECAY = 0.75;
+const SESSION_SEEDS = 10;
+
+export class RecommendationService {
+  constructor(
+    private readonly cache: RecommendationCache,
+    private readonly live: LiveModel,
+    private readonly policy: Policy,
+  ) {}
+
+  private loaded(): LoadedVersion {
+    const v = this.live.version();
+    if (!v) throw new UnavailableError('no model version has been published yet; run `recs train --publish`');
+    return v;
+  }
+
+  async recommend(req: RecommendRequest): Promise<Recommendation> {
+    const { provenance: _p, fallbacks: _f, filtered: _x, known: _k, ...answer } = await this.explain(req);
+    return answer;
+  }
+
+  /** The full answer plus why each item is there (debug endpoints use this). */
+  async explain(req: RecommendRequest): Promise<ExplainedRecommendation> {
+    const v = this.loaded();
+    const { meta } = v;
+    const state: UserState = await this.cache.readUserState(meta.version, meta.bucketCount, req.userId);
+    await this.live.ensureOverlay(state.catalogRev);
+    const rec: UserRecommendations | null = state.list ? decodeUserRecommendations(state.list) : null;
+    const segment: Segment = rec?.segment ?? 'new';
+
+    const bought = new Set<number>(rec?.bought ?? []);
+    const boughtIds = new Set(state.bought);
+    for (const e of state.session) if (e.type === 'purchase') boughtIds.add(e.itemId);
+    for (const id of boughtIds) {
+      const i = v.itemIndex.get(id);
+      if (i !== undefined) bought.add(i);
+    }
+    const excluded = new Set<number>();
+    for (const id of req.exclude ?? []) {
+      const i = v.itemIndex.get(id);
+      if (i !== undefined) excluded.add(i);
+    }
+    // An unknown category matches no item: the answer is then rightly empty.
+    const categoryFilter = req.category === undefined ? undefined : (v.categoryIndex.get(req.category) ?? -2);
+
+    const filtered = { bought: 0, unavailable: 0, excluded: 0, category: 0 };
+    const taken = new Set<number>();
+    const accept = (i: number): boolean => {
+      if (taken.has(i)) return false;
+      if (bought.has(i)) return (filtered.bought++, false);
+      if (excluded.has(i)) return (filtered.excluded++, false);
+      if (categoryFilter !== undefined && meta.itemCategory[i] !== categoryFilter) return (filtered.category++, false);
+      if (!this.live.isAvailable(v, i)) return (filtered.unavailable++, false);
+      return true;
+    };
+
+    const items: RankedItem[] = [];
+    const provenance: ItemProvenance[] = [];
+    const push = (i: number, score: number, source: string, parts: ItemProvenance['parts'], because?: string[]) => {
+      taken.add(i);
+      const itemId = meta.itemIds[i];
+      const rounded = Math.round(score * 1e6) / 1e6;
+      items.push({ itemId, score: rounded, source });
+      provenance.push({ itemId, source, score: rounded, parts, ...(because?.length ? { because } : {}) });
+    };
+
+    // 1. Personal list blended with the live session and the page context.
+    const candidates = this.blend(v, rec, state.session, req.context);
+    const ranked = [...candidates.entries()]
+      .map(([i, c]) => ({ i, c, total: c.personal + c.session + c.context }))
+      .sort((a, b) => b.total - a.total || a.i - b.i);
+    for (const { i, c, total } of ranked) {
+      if (items.length >= req.limit) break;
+      if (!accept(i)) continue;
+      const source =
+        c.context > c.personal && c.context >= c.session
+          ? 'context'
+          : c.session > c.personal
+            ? 'session'
+            : (c.personalSource ?? 'itemcf');
+      const parts: ItemProvenance['parts'] = {};
+      if (c.personal) parts.personal = c.personal;
+      if (c.session) parts.session = c.session;
+      if (c.context) parts.context = c.context;
+      push(i, total, source, parts, c.because ? [...c.because] : undefined);
+    }
+
+    // 2. The segment's fallback chain, in order; `popular` is always last.
+    const fallbacks: FallbackTrace[] = [];
+    let floor = items.length ? items[items.length - 1].score : 1;
+    const chain = this.policy.fallbacks[segment];
+    for (const step of chain) {
+      if (items.length >= req.limit) break;
+      const { source, lists } = this.stepLists(v, step, segment, rec, state.session, categoryFilter);
+      let served = 0;
+      for (const list of lists) {
+        for (let r = 0; r < list.length && items.length < req.limit; r++) {
+          const i = list[r];
+          if (!accept(i)) continue;
+          floor *= 0.98;
+          push(i, floor, source, { fallbackRank: r });
+          served++;
+        }
+      }
+      fallbacks.push({ step, served });
+    }
+    // 3. Safety net: any available item, so the shelf is never empty while the catalogue is not.
+    if (items.length < req.limit) {
+      let served = 0;
+      for (let i = 0; i < meta.itemIds.length && items.length < req.limit; i++) {
+        if (!accept(i)) continue;
+        floor *= 0.98;
+        push(i, floor, 'popular', {});
+        served++;
+      }
+      fallbacks.push({ step: 'catalogue', served });
+    }
+
+    return {
+      userId: req.userId,
+      segment,
+      modelVersion: meta.version,
+      recommendationId: randomUUID(),
+      variant: 'default',
+      degraded: false,
+      items,
+      known: rec !== null,
+      provenance,
+      fallbacks,
+      filtered,
+    };
+  }
+
+  private blend(v: LoadedVersion, rec: UserRecommendations | null, session: SessionEvent[], context?: string) {
+    const out = new Map<number, Candidate>();
+    const get = (i: number) => {
+      let c = out.get(i);
+      if (!c) out.set(i, (c = { personal: 0, session: 0, context: 0 }));
+      return c;
+    };
+    if (rec && rec.items.length) {
+      const max = rec.scores[0] || 1;
+      for (let k = 0; k < rec.items.length; k++) {
+        const c = get(rec.items[k]);
+        c.personal = rec.scores[k] / max;
+        c.personalSource = sourceName(rec.sources[k]);
+      }
+    }
+    // Session: neighbours of what the user touched minutes ago, and those items themselves.
+    const seeds: Array<{ i: number; w: number; id: string }> = [];
+    const seen = new Set<number>();
+    for (const e of session) {
+      if (seeds.length >= SESSION_SEEDS) break;
+      const w = SESSION_TYPE_WEIGHT[e.type];
+      const i = v.itemIndex.get(e.itemId);
+      if (!w || i === undefined || seen.has(i)) continue;
+      seen.add(i);
+      seeds.push({ i, w: w * Math.pow(SESSION_POSITION_DECAY, seeds.length), id: e.itemId });
+    }
+    const sessionScores = this.neighbourScores(v, seeds, true);
+    const weight = this.policy.serving.sessionWeight;
+    for (const [i, { score, because }] of sessionScores) {
+      const c = get(i);
+      c.session = score * weight;
+      c.because = because;
+    }
+    if (context !== undefined) {
+      const i = v.itemIndex.get(context);
+      if (i !== undefined) {
+        for (const [j, { score, because }] of this.neighbourScores(v, [{ i, w: 1, id: context }], false)) {
+          const c = get(j);
+          c.context = score * weight;
+          c.because = new Set([...(c.because ?? []), ...because]);
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Sum of seed weight x normalized similarity over the seeds' neighbours, scaled to max 1. */
+  private neighbourScores(v: LoadedVersion, seeds: Array<{ i: number; w: number; id: string }>, includeSeeds: boolean) {
+    const acc = new Map<number, { score: number; because: Set<string> }>();
+    const add = (j: number, s: number, id: string) => {
+      const a = acc.get(j);
+      if (a) {
+        a.score += s;
+        a.because.add(id);
+      } else acc.set(j, { score: s, because: new Set([id]) });
+    };
+    for (const seed of seeds) {
+      // Re-finding what one looked at a moment ago is the strongest storefront signal.
+      if (includeSeeds) add(seed.i, seed.w, seed.id);
+      const row = csrRow(v.meta.similar, seed.i);
+      const top = row.scores.length ? row.scores[0] || 1 : 1;
+      for (let k = 0; k < row.indices.length; k++) add(row.indices[k], (seed.w * row.scores[k]) / top, seed.id);
+    }
+    let max = 0;
+    for (const a of acc.values()) if (a.score > max) max = a.score;
+    if (max > 0) for (const a of acc.values()) a.score /= max;
+    return acc;
+  }
+
+  private stepLists(
+    v: LoadedVersion,
+    step: FallbackStep,
+    segment: Segment,
+    rec: UserRecommendations | null,
+    session: SessionEvent[],
+    categoryFilter: number | undefined,
+  ): { source: string; lists: ArrayLike<number>[] } {
+    const { meta } = v;
+    const userCategories = (): number[] => {
+      if (categoryFilter !== undefined) return [categoryFilter];
+      const cats = [...(rec?.categories ?? [])];
+      for (const e of session) {
+        const i = v.itemIndex.get(e.itemId);
+        const c = i === undefined ? -1 : meta.itemCategory[i];
+        if (c >= 0 && !cats.includes(c)) cats.push(c);
+      }
+      return cats;
+    };
+    const rows = (name: string, cats: number[]) => {
+      const csr = meta.categoryLists[name];
+      return csr ? cats.map((c) => csrRow(csr, c).indices) : [];
+    };
+    switch (step) {
+      case 'refind': {
+        const touched: number[] = [];
+        for (const e of session) {
+          const i = v.itemIndex.get(e.itemId);
+          if (e.type !== 'purchase' && i !== undefined) touched.push(i);
+        }
+        return { source: 'refind', lists: [touched, rec?.refind ?? []] };
+      }
+      case 'trending':
+      case 'best_converting':
+      case 'new_arrivals':
+        return { source: step, lists: [meta.lists[step] ?? []] };
+      case 'category_popular':
+        return { source: 'category_popular', lists: rows('category_popular', userCategories()) };
+      case 'segment_popular':
+        return {
+          source: `segment:${segment}`,
+          lists: [...rows(`segment:${segment}`, userCategories()), meta.segmentLists[segment] ?? []],
+        };
+      case 'popular':
+        return {
+          source: 'popular',
+          lists:
+            categoryFilter !== undefined
+              ? [...rows('category_popular', [categoryFilter]), meta.lists.popular ?? []]
+              : [meta.lists.popular ?? []],
+        };
+    }
+  }
+
+  /** Neighbours of an item in the live version, filtered, filled from its category's popular list. */
+  similar(itemId: string, limit: number): SimilarItems {
+    const v = this.loaded();
+    const { meta } = v;
+    const i = v.itemIndex.get(itemId);
+    if (i === undefined) throw new NotFoundError('item', itemId);
+    const items: RankedItem[] = [];
+    const taken = new Set<number>([i]);
+    const row = csrRow(meta.similar, i);
+    for (let k = 0; k < row.indices.length && items.length < limit; k++) {
+      const j = row.indices[k];
+      if (taken.has(j) || !this.live.isAvailable(v, j)) continue;
+      taken.add(j);
+      items.push({ itemId: meta.itemIds[j], score: Math.round(row.scores[k] * 1e6) / 1e6, source: 'itemcf' });
+    }
+    let floor = items.length ? items[items.length - 1].score : 1;
+    const cat = meta.itemCategory[i];
+    const csr = meta.categoryLists.category_popular;
+    const fill: Array<[string, ArrayLike<number>]> = [];
+    if (cat >= 0 && csr) fill.push(['category_popular', csrRow(csr, cat).indices]);
+    fill.push(['popular', meta.lists.popular ?? []]);
+    for (const [source, list] of fill) {
+      for (let r = 0; r < list.length && items.length < limit; r++) {
+        const j = list[r];
+        if (taken.has(j) || !this.live.isAvailable(v, j)) continue;
+        taken.add(j);
+        floor *= 0.98;
+        items.push({ itemId: meta.itemIds[j], score: Math.round(floor * 1e6) / 1e6, source });
+      }
+    }
+    return { itemId, modelVersion: meta.version, items };
+  }
+}

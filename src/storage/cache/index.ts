@@ -1,0 +1,120 @@
+/**
+ * Opens the configured cache: Redis when a URL is given (standalone, or Cluster from a comma list
+ * of nodes), the in-process cache otherwise. Fails fast when Redis cannot be reached, so a service
+ * never boots "ready" against a cache it cannot use.
+ */
+import Redis, { type ClusterNode, type RedisOptions } from 'ioredis';
+import { moduleLogger } from '../../logger';
+import { CacheKeys } from './keys';
+import { MemoryCache } from './memoryCache';
+import type { RecommendationCache } from './port';
+import { RedisCache, type RedisClient } from './redisCache';
+
+export { CacheKeys, bucketOf, fnv1a32, CATALOG_OVERLAY_TTL_SECONDS } from './keys';
+export { MemoryCache } from './memoryCache';
+export { RedisCache } from './redisCache';
+export type * from './port';
+
+export interface OpenCacheOptions {
+  /** `redis://...`, or with `cluster` a comma-separated list of node URLs (or host:port). */
+  redisUrl?: string;
+  cluster?: boolean;
+  keyPrefix: string;
+  /** How long to wait for the first connection before giving up. */
+  connectTimeoutMs?: number;
+}
+
+const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
+
+/**
+ * Options for a serving client: a request waits through a brief reconnect (offline queue) but gives
+ * up after a couple of retries instead of hanging, and reconnection backs off up to 2 s.
+ */
+const CLIENT_OPTIONS: RedisOptions = {
+  lazyConnect: true,
+  enableOfflineQueue: true,
+  maxRetriesPerRequest: 2,
+  retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
+};
+
+export async function openCache(opts: OpenCacheOptions): Promise<RecommendationCache> {
+  const keys = new CacheKeys(opts.keyPrefix);
+  const logger = moduleLogger('cache');
+  if (!opts.redisUrl) {
+    logger.info('REDIS_URL is unset: using the in-process cache');
+    return new MemoryCache({ keys });
+  }
+  const timeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  const client = opts.cluster ? clusterClient(opts.redisUrl, timeoutMs) : standaloneClient(opts.redisUrl, timeoutMs);
+  await connectOrFail(client, opts.redisUrl, timeoutMs);
+  logger.info({ redis: redactUrl(opts.redisUrl), cluster: Boolean(opts.cluster) }, 'connected to Redis');
+  return new RedisCache({ client, keys, logger });
+}
+
+function standaloneClient(url: string, timeoutMs: number): Redis {
+  return new Redis(url, { ...CLIENT_OPTIONS, connectTimeout: timeoutMs });
+}
+
+function clusterClient(list: string, timeoutMs: number): RedisClient {
+  const nodes: ClusterNode[] = [];
+  let auth: Pick<RedisOptions, 'username' | 'password' | 'tls'> = {};
+  for (const raw of list.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const url = new URL(raw.includes('://') ? raw : `redis://${raw}`);
+    nodes.push({ host: url.hostname, port: Number(url.port || 6379) });
+    // Cluster nodes share credentials; take them from the first node that names any.
+    if (!auth.password && url.password) {
+      auth = {
+        username: decodeURIComponent(url.username) || undefined,
+        password: decodeURIComponent(url.password),
+        ...(url.protocol === 'rediss:' ? { tls: {} } : {}),
+      };
+    }
+  }
+  if (nodes.length === 0) throw new Error('REDIS_URL lists no cluster nodes');
+  return new Redis.Cluster(nodes, {
+    lazyConnect: true,
+    enableOfflineQueue: true,
+    // Batches span slots on several nodes; auto-pipelining coalesces them per node.
+    enableAutoPipelining: true,
+    clusterRetryStrategy: (attempt) => Math.min(attempt * 100, 2000),
+    redisOptions: { ...auth, connectTimeout: timeoutMs, maxRetriesPerRequest: 2 },
+  });
+}
+
+async function connectOrFail(client: RedisClient, url: string, timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+  });
+  // Reconnect attempts after a failed start log 'error' events; swallow them until we decide.
+  const onError = () => undefined;
+  client.on('error', onError);
+  try {
+    await Promise.race([client.connect().then(() => client.ping()), timeout]);
+  } catch (err) {
+    client.disconnect();
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new Error(`cannot reach Redis at REDIS_URL=${redactUrl(url)}: ${reason}`);
+  } finally {
+    clearTimeout(timer);
+    client.off('error', onError);
+  }
+  const log = moduleLogger('cache');
+  client.on('error', (err: Error) => log.warn({ err }, 'redis connection error'));
+}
+
+/** The URL(s) without passwords, for logs and error messages. */
+function redactUrl(list: string): string {
+  return list
+    .split(',')
+    .map((raw) => {
+      try {
+        const url = new URL(raw.trim());
+        if (url.password) url.password = '***';
+        return url.toString();
+      } catch {
+        return raw.trim();
+      }
+    })
+    .join(',');
+}

@@ -1,0 +1,410 @@
+/**
+ * RecommendationCache on Redis (ioredis), standalone or Cluster. Key layout: keys.ts.
+ *
+ * Cluster rules kept everywhere: a MULTI or Lua script only touches keys sharing one hash tag, and
+ * no KEYS/SCAN. Batches whose keys span slots go through `batch()`, which pipelines on a standalone
+ * server and sends concurrent commands on a Cluster (ioredis Cluster pipelines must stay on one node).
+ */
+import type Redis from 'ioredis';
+import type { Cluster } from 'ioredis';
+import type { EventType, StoreEvent } from '../../domain/types';
+import { EVENT_TYPES } from '../../domain/types';
+import { moduleLogger, type Logger } from '../../logger';
+import { bucketOf, CacheKeys, CATALOG_OVERLAY_TTL_SECONDS } from './keys';
+import type {
+  CatalogOverlay,
+  RecommendationCache,
+  SessionEvent,
+  SessionLimits,
+  UserState,
+  VersionInfo,
+} from './port';
+
+export type RedisClient = Redis | Cluster;
+
+export interface RedisCacheOptions {
+  client: RedisClient;
+  keys: CacheKeys;
+  logger?: Logger;
+}
+
+/** Fields per pipeline when writing user lists: bounds client memory and server latency spikes. */
+export const USER_LIST_CHUNK = 1000;
+/** Per-user script calls per pipeline in recordEvents. */
+const EVENT_USER_CHUNK = 1000;
+
+type Arg = string | Buffer | number;
+type Op = readonly [command: string, ...args: Arg[]];
+
+/**
+ * Compare-and-set of the live pointer. KEYS: live, previous (one hash tag). ARGV: expected live
+ * ('' = none yet), new version. Returns {1 | 0, live before the call ('' = none)}. Switching to the
+ * version that is already live succeeds without touching `previous`, so previous never equals live.
+ */
+const SWITCH_LIVE_LUA = `
+local current = redis.call('GET', KEYS[1]) or ''
+if current ~= ARGV[1] then return {0, current} end
+if current ~= ARGV[2] then
+  redis.call('SET', KEYS[1], ARGV[2])
+  if current ~= '' then redis.call('SET', KEYS[2], current) end
+end
+return {1, current}
+`;
+
+/**
+ * One user's API events, atomically. KEYS: session list, bought set (one hash tag). ARGV: maxEvents,
+ * sessionTtl, boughtTtl, n, then n session entries oldest first (so the newest ends at the head),
+ * then the purchased item ids. Loops instead of unpack() to stay clear of Lua's stack limit.
+ */
+const RECORD_EVENTS_LUA = `
+local maxEvents = tonumber(ARGV[1])
+local n = tonumber(ARGV[4])
+for i = 5, 4 + n do redis.call('LPUSH', KEYS[1], ARGV[i]) end
+redis.call('LTRIM', KEYS[1], 0, maxEvents - 1)
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[2]))
+if #ARGV > 4 + n then
+  for i = 5 + n, #ARGV do redis.call('SADD', KEYS[2], ARGV[i]) end
+  redis.call('EXPIRE', KEYS[2], tonumber(ARGV[3]))
+end
+return 1
+`;
+
+interface CacheScripts {
+  recsSwitchLive(live: string, previous: string, expected: string, version: string): Promise<[number, string]>;
+}
+
+const EVENT_TYPE_SET: ReadonlySet<string> = new Set(EVENT_TYPES);
+
+/** Session entries are JSON `[ts, type, itemId]`: compact, and safe for any character in an id. */
+export function encodeSessionEntry(e: { ts: number; type: EventType; itemId: string }): string {
+  return JSON.stringify([e.ts, e.type, e.itemId]);
+}
+
+/** Returns null for an entry that is not a well-formed session entry (never trust stored data blindly). */
+export function decodeSessionEntry(raw: string): SessionEvent | null {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    return null;
+  }
+  if (!Array.isArray(parsed) || parsed.length !== 3) return null;
+  const [ts, type, itemId] = parsed as unknown[];
+  if (typeof ts !== 'number' || typeof type !== 'string' || typeof itemId !== 'string') return null;
+  if (!EVENT_TYPE_SET.has(type)) return null;
+  return { ts, type: type as EventType, itemId };
+}
+
+export class RedisCache implements RecommendationCache {
+  readonly kind = 'redis' as const;
+  private readonly client: RedisClient;
+  private readonly keys: CacheKeys;
+  private readonly log: Logger;
+
+  constructor(opts: RedisCacheOptions) {
+    this.client = opts.client;
+    this.keys = opts.keys;
+    this.log = opts.logger ?? moduleLogger('cache');
+    this.client.defineCommand('recsSwitchLive', { numberOfKeys: 2, lua: SWITCH_LIVE_LUA });
+    this.client.defineCommand('recsRecordEvents', { numberOfKeys: 2, lua: RECORD_EVENTS_LUA });
+  }
+
+  async liveVersion(): Promise<string | null> {
+    return (await this.client.get(this.keys.livePointer())) || null;
+  }
+
+  async previousVersion(): Promise<string | null> {
+    return (await this.client.get(this.keys.previousPointer())) || null;
+  }
+
+  async writeVersion(version: string, info: VersionInfo, meta: Buffer, stagingTtlSeconds: number): Promise<void> {
+    checkVersionInfo(info);
+    checkTtl(stagingTtlSeconds, 'stagingTtlSeconds');
+    await this.refuseIfLive(version, 'write');
+    const infoKey = this.keys.versionInfo(version);
+    const metaKey = this.keys.versionMeta(version);
+    // info and meta share the version's hash tag, so one MULTI writes them atomically.
+    await this.client
+      .multi()
+      .del(infoKey)
+      .hset(infoKey, 'bucketCount', info.bucketCount, 'users', info.users)
+      .expire(infoKey, stagingTtlSeconds)
+      .set(metaKey, meta, 'EX', stagingTtlSeconds)
+      .exec()
+      .then(unwrapResults);
+  }
+
+  async writeUserLists(version: string, lists: Array<[string, Buffer]>, stagingTtlSeconds: number): Promise<void> {
+    checkTtl(stagingTtlSeconds, 'stagingTtlSeconds');
+    if (lists.length === 0) return;
+    const [bucketCount, live] = await this.batch([
+      ['hget', this.keys.versionInfo(version), 'bucketCount'],
+      ['get', this.keys.livePointer()],
+    ]);
+    if (bucketCount == null) throw new Error(`version ${version} has no info: call writeVersion before writeUserLists`);
+    // The staging TTL below must never land on the serving version's buckets.
+    if (live === version) throw new Error(`refusing to write user lists into the live version ${version}`);
+    const buckets = Number(bucketCount);
+
+    for (let start = 0; start < lists.length; start += USER_LIST_CHUNK) {
+      const byBucket = new Map<number, Arg[]>();
+      for (const [userId, packed] of lists.slice(start, start + USER_LIST_CHUNK)) {
+        const b = bucketOf(userId, buckets);
+        let fields = byBucket.get(b);
+        if (!fields) byBucket.set(b, (fields = []));
+        fields.push(userId, packed);
+      }
+      const ops: Op[] = [];
+      for (const [b, fields] of byBucket) {
+        const key = this.keys.versionBucket(version, b);
+        ops.push(['hset', key, ...fields], ['expire', key, stagingTtlSeconds]);
+      }
+      await this.batch(ops);
+    }
+  }
+
+  async versionInfo(version: string): Promise<VersionInfo | null> {
+    return parseVersionInfo(await this.client.hgetall(this.keys.versionInfo(version)));
+  }
+
+  async readVersionMeta(version: string): Promise<Buffer | null> {
+    return this.client.getBuffer(this.keys.versionMeta(version));
+  }
+
+  async switchLive(version: string, expectedLive: string | null, retainSeconds: number): Promise<boolean> {
+    checkTtl(retainSeconds, 'retainSeconds');
+    const infoKey = this.keys.versionInfo(version);
+    const metaKey = this.keys.versionMeta(version);
+
+    // Remember the remaining TTL so that a refused switch can put it back: "changes nothing".
+    const [bucketField, infoPttl, metaExists] = await this.client
+      .multi()
+      .hget(infoKey, 'bucketCount')
+      .pttl(infoKey)
+      .exists(metaKey)
+      .exec()
+      .then(unwrapResults);
+    if (bucketField == null || metaExists !== 1) return false;
+    const versionKeys = this.keys.versionKeys(version, Number(bucketField));
+
+    const persisted = await this.batch([
+      ...versionKeys.map((k): Op => ['persist', k]),
+      ['exists', infoKey],
+      ['exists', metaKey],
+    ]);
+    const restoreTtl = async () => {
+      if (typeof infoPttl === 'number' && infoPttl > 0) {
+        await this.batch(versionKeys.map((k): Op => ['pexpire', k, infoPttl]));
+      }
+    };
+    // The keys may have expired between the check and PERSIST.
+    if (persisted[persisted.length - 2] !== 1 || persisted[persisted.length - 1] !== 1) {
+      await restoreTtl();
+      return false;
+    }
+
+    const scripts = this.client as unknown as CacheScripts;
+    const [switched, replaced] = await scripts.recsSwitchLive(
+      this.keys.livePointer(),
+      this.keys.previousPointer(),
+      expectedLive ?? '',
+      version,
+    );
+    if (switched !== 1) {
+      await restoreTtl();
+      return false;
+    }
+    if (replaced !== '' && replaced !== version) {
+      try {
+        await this.expireVersion(replaced, retainSeconds);
+      } catch (err) {
+        // The switch itself happened; report it as done, but make the leak visible.
+        this.log.error({ err, version: replaced }, 'switched live version but could not expire the replaced one');
+      }
+    }
+    this.log.info({ version, replaced: replaced || null }, 'live version switched');
+    return true;
+  }
+
+  async deleteVersion(version: string): Promise<void> {
+    const [bucketField, live] = await this.batch([
+      ['hget', this.keys.versionInfo(version), 'bucketCount'],
+      ['get', this.keys.livePointer()],
+    ]);
+    if (live === version) throw new Error(`refusing to delete the live version ${version}`);
+    // Without info the bucket count is unknown; orphaned buckets still carry their staging/retain TTL.
+    const keys =
+      bucketField == null
+        ? [this.keys.versionInfo(version), this.keys.versionMeta(version)]
+        : this.keys.versionKeys(version, Number(bucketField));
+    // UNLINK frees large buckets off the server's main thread; one key per command for Cluster.
+    await this.batch(keys.map((k): Op => ['unlink', k]));
+  }
+
+  async readUserState(version: string, bucketCount: number, userId: string): Promise<UserState> {
+    const [list, session, bought, rev] = await this.batch([
+      ['hgetBuffer', this.keys.versionBucket(version, bucketOf(userId, bucketCount)), userId],
+      ['lrange', this.keys.userSession(userId), 0, -1],
+      ['smembers', this.keys.userBought(userId)],
+      ['get', this.keys.catalogRevision()],
+    ]);
+    return {
+      list: Buffer.isBuffer(list) ? list : null,
+      session: decodeSession(session as string[]),
+      bought: bought as string[],
+      catalogRev: rev == null ? 0 : Number(rev),
+    };
+  }
+
+  async recordEvents(events: StoreEvent[], limits: SessionLimits): Promise<void> {
+    checkLimits(limits);
+    const ops: Op[] = [];
+    for (const [userId, userEvents] of groupSessionEvents(events)) {
+      const entries = userEvents.map(encodeSessionEntry);
+      const purchases = userEvents.filter((e) => e.type === 'purchase').map((e) => e.itemId);
+      ops.push([
+        'recsRecordEvents',
+        this.keys.userSession(userId),
+        this.keys.userBought(userId),
+        limits.maxEvents,
+        limits.sessionTtlSeconds,
+        limits.boughtTtlSeconds,
+        entries.length,
+        ...entries,
+        ...purchases,
+      ]);
+    }
+    for (let start = 0; start < ops.length; start += EVENT_USER_CHUNK) {
+      await this.batch(ops.slice(start, start + EVENT_USER_CHUNK));
+    }
+  }
+
+  async setAvailability(changes: Array<{ itemId: string; available: boolean }>): Promise<number> {
+    const availKey = this.keys.catalogAvailability();
+    const revKey = this.keys.catalogRevision();
+    if (changes.length === 0) return Number((await this.client.get(revKey)) ?? 0);
+    const fields: string[] = [];
+    for (const c of changes) fields.push(c.itemId, c.available ? '1' : '0');
+    const results = await this.client
+      .multi()
+      .hset(availKey, ...fields)
+      .expire(availKey, CATALOG_OVERLAY_TTL_SECONDS)
+      .incr(revKey)
+      .expire(revKey, CATALOG_OVERLAY_TTL_SECONDS)
+      .exec()
+      .then(unwrapResults);
+    return Number(results[2]);
+  }
+
+  async readCatalogOverlay(): Promise<CatalogOverlay> {
+    // MULTI so the map and the revision are one consistent snapshot.
+    const [hash, rev] = await this.client
+      .multi()
+      .hgetall(this.keys.catalogAvailability())
+      .get(this.keys.catalogRevision())
+      .exec()
+      .then(unwrapResults);
+    const availability = new Map<string, boolean>();
+    for (const [itemId, flag] of Object.entries(hash as Record<string, string>)) availability.set(itemId, flag === '1');
+    return { rev: rev == null ? 0 : Number(rev), availability };
+  }
+
+  async ping(): Promise<void> {
+    await this.client.ping();
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.client.quit();
+    } catch {
+      // Already closed or never connected: make sure no socket or reconnect timer survives.
+      this.client.disconnect();
+    }
+  }
+
+  /** Sets `retainSeconds` on every key of `version` (its bucket count comes from its info). */
+  private async expireVersion(version: string, retainSeconds: number): Promise<void> {
+    const bucketField = await this.client.hget(this.keys.versionInfo(version), 'bucketCount');
+    const keys =
+      bucketField == null
+        ? [this.keys.versionInfo(version), this.keys.versionMeta(version)]
+        : this.keys.versionKeys(version, Number(bucketField));
+    await this.batch(keys.map((k): Op => ['expire', k, retainSeconds]));
+  }
+
+  private async refuseIfLive(version: string, action: string): Promise<void> {
+    if ((await this.liveVersion()) === version) {
+      throw new Error(`refusing to ${action} the live version ${version}: it would get a staging TTL`);
+    }
+  }
+
+  /**
+   * Runs independent commands in one round trip and returns their results in order; throws the first
+   * command error. Standalone: one pipeline. Cluster: the keys span slots on several nodes, which an
+   * ioredis Cluster pipeline refuses, so the commands are sent concurrently instead.
+   */
+  private async batch(ops: readonly Op[]): Promise<unknown[]> {
+    if (ops.length === 0) return [];
+    if (this.client.isCluster) {
+      const target = this.client as unknown as Record<string, (...args: Arg[]) => Promise<unknown>>;
+      return Promise.all(ops.map(([command, ...args]) => target[command](...args)));
+    }
+    return unwrapResults(await this.client.pipeline(ops.map((op) => [...op])).exec());
+  }
+}
+
+function unwrapResults(results: Array<[Error | null, unknown]> | null): unknown[] {
+  // exec() yields null only when a WATCHed key changed; none is watched here.
+  if (!results) throw new Error('redis transaction was aborted');
+  return results.map(([err, value]) => {
+    if (err) throw err;
+    return value;
+  });
+}
+
+function decodeSession(raw: string[]): SessionEvent[] {
+  const out: SessionEvent[] = [];
+  for (const entry of raw) {
+    const e = decodeSessionEntry(entry);
+    if (e) out.push(e);
+  }
+  return out;
+}
+
+/**
+ * Groups events by user, each user's events oldest first (stable for equal timestamps, so arrival
+ * order breaks ties): pushing them in that order onto the list head leaves the newest first.
+ * Shared with MemoryCache so both order sessions identically.
+ */
+export function groupSessionEvents(events: readonly StoreEvent[]): Map<string, StoreEvent[]> {
+  const byUser = new Map<string, StoreEvent[]>();
+  for (const e of events) {
+    let list = byUser.get(e.userId);
+    if (!list) byUser.set(e.userId, (list = []));
+    list.push(e);
+  }
+  for (const list of byUser.values()) list.sort((a, b) => a.ts - b.ts);
+  return byUser;
+}
+
+export function parseVersionInfo(hash: Record<string, string>): VersionInfo | null {
+  if (hash.bucketCount === undefined) return null;
+  return { bucketCount: Number(hash.bucketCount), users: Number(hash.users ?? 0) };
+}
+
+export function checkVersionInfo(info: VersionInfo): void {
+  if (!Number.isInteger(info.bucketCount) || info.bucketCount < 1) {
+    throw new Error(`invalid bucketCount ${info.bucketCount}: a positive integer is required`);
+  }
+  if (!Number.isInteger(info.users) || info.users < 0) throw new Error(`invalid users count ${info.users}`);
+}
+
+export function checkTtl(seconds: number, name: string): void {
+  if (!Number.isInteger(seconds) || seconds < 1) throw new Error(`invalid ${name} ${seconds}: a positive integer is required`);
+}
+
+export function checkLimits(limits: SessionLimits): void {
+  if (!Number.isInteger(limits.maxEvents) || limits.maxEvents < 1) throw new Error(`invalid maxEvents ${limits.maxEvents}`);
+  checkTtl(limits.sessionTtlSeconds, 'sessionTtlSeconds');
+  checkTtl(limits.boughtTtlSeconds, 'boughtTtlSeconds');
+}

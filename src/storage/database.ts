@@ -1,0 +1,48 @@
+/**
+ * Opens the relational database: PostgreSQL when a URL is given, otherwise embedded PGlite
+ * persisted under `<dataDir>/pglite` (or in memory for tests and one-off runs).
+ */
+import { mkdir } from 'fs/promises';
+import { join } from 'path';
+import type { Database } from './ports';
+import type { SqlClient } from './sql/client';
+import { migrate, schemaVersion } from './sql/migrations';
+import { PgSqlClient } from './sql/pgClient';
+import { PgliteSqlClient } from './sql/pgliteClient';
+import { SqlCatalogStore, SqlEventStore, SqlModelRegistry } from './sql/stores';
+
+export interface OpenDatabaseOptions {
+  /** PostgreSQL connection string; when unset the embedded PGlite is used. */
+  databaseUrl?: string;
+  /** Root of embedded data; PGlite lives in `<dataDir>/pglite`. */
+  dataDir: string;
+  /** PGlite without files (ignored when databaseUrl is set). */
+  inMemory?: boolean;
+}
+
+/** Wraps an open SqlClient as the Database port. Exposed for tests and tools with their own client. */
+export function databaseFromClient(client: SqlClient): Database {
+  return {
+    kind: client.kind,
+    events: new SqlEventStore(client),
+    catalog: new SqlCatalogStore(client),
+    models: new SqlModelRegistry(client),
+    migrate: () => migrate(client),
+    schemaVersion: () => schemaVersion(client),
+    ping: async () => {
+      await client.query('SELECT 1');
+    },
+    close: () => client.close(),
+  };
+}
+
+export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database> {
+  if (opts.databaseUrl) {
+    const client = new PgSqlClient({ connectionString: opts.databaseUrl });
+    return databaseFromClient(client);
+  }
+  if (opts.inMemory) return databaseFromClient(await PgliteSqlClient.open());
+  const dir = join(opts.dataDir, 'pglite');
+  await mkdir(dir, { recursive: true });
+  return databaseFromClient(await PgliteSqlClient.open(dir));
+}

@@ -1,0 +1,66 @@
+/**
+ * The composition root: opens the stores and the cache named by the configuration and builds every
+ * service on them. Nothing else constructs a store.
+ */
+import type { AppConfig } from './config';
+import type { Database } from './storage/ports';
+import type { RecommendationCache } from './storage/cache/port';
+import { openDatabase } from './storage/database';
+import { openCache } from './storage/cache';
+import { LiveModel } from './recommendations/liveModel';
+import { RecommendationService } from './recommendations/service';
+import { EventService } from './events/service';
+import { CatalogService } from './catalog/service';
+import { Logger, rootLogger } from './logger';
+
+export interface Runtime {
+  config: AppConfig;
+  logger: Logger;
+  db: Database;
+  cache: RecommendationCache;
+  live: LiveModel;
+  recommendations: RecommendationService;
+  events: EventService;
+  catalog: CatalogService;
+  close(): Promise<void>;
+}
+
+export async function openStores(config: AppConfig): Promise<{ db: Database; cache: RecommendationCache }> {
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  try {
+    const cache = await openCache({
+      redisUrl: config.redisUrl,
+      cluster: config.redisCluster,
+      keyPrefix: config.redisKeyPrefix,
+    });
+    return { db, cache };
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+}
+
+/** Builds the services over already-open stores (tests pass their own). */
+export function buildRuntime(
+  config: AppConfig,
+  stores: { db: Database; cache: RecommendationCache },
+  opts: { logger?: Logger; pollMs?: number } = {},
+): Runtime {
+  const logger = opts.logger ?? rootLogger();
+  const { db, cache } = stores;
+  const live = new LiveModel(cache, logger.child({ module: 'live-model' }), opts.pollMs ?? 1000);
+  return {
+    config,
+    logger,
+    db,
+    cache,
+    live,
+    recommendations: new RecommendationService(cache, live, config.policy),
+    events: new EventService(db, cache, config.policy, logger.child({ module: 'events' })),
+    catalog: new CatalogService(db, cache, logger.child({ module: 'catalog' })),
+    close: async () => {
+      live.stop();
+      await Promise.allSettled([cache.close(), db.close()]);
+    },
+  };
+}
