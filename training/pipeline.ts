@@ -108,7 +108,7 @@ export async function runTraining(opts: TrainOptions): Promise<TrainReport> {
       logger.info({ events: n }, 'events loaded');
       return builder.build({ now: opts.now });
     });
-    if (dataset.numEvents === 0) throw new Error('no events in the database: run `recs import` first');
+    if (dataset.nEvents === 0) throw new Error('no events in the database: run `recs import` first');
 
     const holdout = await time('evaluate', () => evaluateHoldout(dataset, policy));
     const trained = await time('fit', () => trainModels(dataset, policy, { version, createdAt, log: (m) => logger.info(m) }));
@@ -138,7 +138,7 @@ export async function runTraining(opts: TrainOptions): Promise<TrainReport> {
     const report: TrainReport = {
       version,
       status: 'ready',
-      events: dataset.numEvents,
+      events: dataset.nEvents,
       users: trained.meta.users,
       items: trained.meta.itemIds.length,
       segments: trained.meta.segmentSizes,

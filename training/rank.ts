@@ -92,8 +92,11 @@ export class Ranker {
     this.typeWeight = [w.view, w.fav, w.cart, w.purchase];
   }
 
-  /** Top `n` for user index `u` of the model's dataset (u = -1: an unknown user, popularity only). */
-  rank(u: number, n: number, exclude: ExcludeMode = 'bought'): RankedList {
+  /**
+   * Top `n` for user index `u` of the model's dataset (u = -1: an unknown user, fallbacks only).
+   * `fill` = false returns the scored candidates only (the bare itemcf model in evaluation).
+   */
+  rank(u: number, n: number, exclude: ExcludeMode = 'bought', fill = true): RankedList {
     const { ds, params, similar, popularity } = this.model;
     const stamp = ++this.stamp;
     const a = u >= 0 ? ds.userStart[u] : 0;
@@ -179,7 +182,7 @@ export class Ranker {
     });
     for (const it of items) this.mark[it] = -stamp; // now "taken": fills skip them
 
-    if (items.length < n) this.fill(u, n, stamp, items, scores, sources);
+    if (fill && items.length < n) this.fill(u, n, stamp, items, scores, sources);
     return { items: Int32Array.from(items), scores: Float32Array.from(scores), sources: Uint8Array.from(sources) };
   }
 

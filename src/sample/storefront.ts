@@ -114,10 +114,10 @@ interface Profile {
 
 const PROFILES: Record<Archetype, Profile> = {
   new: { sessions: [1, 1], cartRate: 0.2, buyAfterCart: 0.3 },
-  churned: { sessions: [2, 6], cartRate: 0.35, buyAfterCart: 0.45 },
-  at_risk: { sessions: [2, 6], cartRate: 0.35, buyAfterCart: 0.45 },
-  regular: { sessions: [3, 12], cartRate: 0.35, buyAfterCart: 0.4 },
-  heavy: { sessions: [15, 30], cartRate: 0.55, buyAfterCart: 0.7 },
+  churned: { sessions: [3, 7], cartRate: 0.3, buyAfterCart: 0.45 },
+  at_risk: { sessions: [3, 7], cartRate: 0.3, buyAfterCart: 0.45 },
+  regular: { sessions: [4, 14], cartRate: 0.3, buyAfterCart: 0.4 },
+  heavy: { sessions: [16, 32], cartRate: 0.5, buyAfterCart: 0.7 },
 };
 
 const FAV_RATE = 0.035;

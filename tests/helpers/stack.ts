@@ -1,0 +1,59 @@
+/**
+ * A whole service stack for end-to-end tests: real PostgreSQL + real Redis (from
+ * scripts/with-test-servers.sh), or the embedded pair (PGlite + in-process cache).
+ */
+import fs from 'fs';
+import os from 'os';
+import path from 'path';
+import type { Express } from 'express';
+import { loadConfig, AppConfig } from '../../src/config';
+import { openStores, buildRuntime, Runtime } from '../../src/wiring';
+import { createApp } from '../../src/serving/app';
+import { rootLogger } from '../../src/logger';
+import { freshDatabase, testRedisUrl, uniqueName } from './servers';
+
+export type StackKind = 'real' | 'embedded';
+
+export interface TestStack {
+  kind: StackKind;
+  config: AppConfig;
+  rt: Runtime;
+  app: Express;
+  dir: string;
+  close(): Promise<void>;
+}
+
+export async function openTestStack(kind: StackKind, env: Record<string, string> = {}): Promise<TestStack> {
+  const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'recs-e2e-'));
+  let dropDb: (() => Promise<void>) | undefined;
+  const vars: Record<string, string> = {
+    DATA_DIR: path.join(dir, 'data'),
+    MODELS_DIR: path.join(dir, 'models'),
+    LOG_LEVEL: 'silent',
+    ...env,
+  };
+  if (kind === 'real') {
+    const db = await freshDatabase();
+    dropDb = db.drop;
+    vars.DATABASE_URL = db.url;
+    vars.REDIS_URL = testRedisUrl();
+    vars.REDIS_KEY_PREFIX = uniqueName('t');
+  }
+  const config = loadConfig(vars);
+  const stores = await openStores(config);
+  await stores.db.migrate();
+  const rt = buildRuntime(config, stores, { logger: rootLogger(), pollMs: 0 });
+  const app = createApp(rt);
+  return {
+    kind,
+    config,
+    rt,
+    app,
+    dir,
+    close: async () => {
+      await rt.close();
+      if (dropDb) await dropDb();
+      await fs.promises.rm(dir, { recursive: true, force: true });
+    },
+  };
+}

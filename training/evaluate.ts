@@ -1,0 +1,261 @@
+/**
+ * Offline evaluation by SPEC's protocols (`loo`, `purchase`), straight from events: no database,
+ * no cache. Models: `popular`, `itemcf` and `published` (the rank.ts blend as the trainer
+ * publishes it, fallbacks and filters included). Deterministic.
+ */
+import { DEFAULT_POLICY, Policy } from '../src/config/policy';
+import type { StoreEvent } from '../src/domain/types';
+import { compareIds, Dataset, DatasetBuilder } from './dataset';
+import { fitModel, fitPopularity, FitOptions } from './model';
+import { ExcludeMode, RankedList, Ranker } from './rank';
+
+export type Protocol = 'loo' | 'purchase';
+export const MODELS = ['popular', 'itemcf', 'published'] as const;
+export type ModelName = (typeof MODELS)[number];
+
+/** Taobao UserBehavior's stated window: 2017-11-25 00:00 to 2017-12-03 23:59:59, UTC+8 (epoch ms). */
+export const TAOBAO_WINDOW = { from: Date.UTC(2017, 10, 24, 16, 0, 0), to: Date.UTC(2017, 11, 3, 15, 59, 59, 999) };
+
+export interface EvaluateOptions {
+  /** Name printed as `dataset` (usually the file name). */
+  dataset?: string;
+  /** Drop events outside [from, to] (epoch ms, inclusive) for `purchase`. */
+  window?: { from: number; to: number };
+  policy?: Policy;
+  models?: readonly ModelName[];
+  fit?: FitOptions;
+  log?: (msg: string) => void;
+}
+
+export interface ModelResult {
+  model: string;
+  hr10: number;
+  ndcg10: number;
+  hr20: number;
+  ndcg20: number;
+  fitSeconds: number;
+  recommendSeconds: number;
+}
+
+export interface EvaluationReport {
+  dataset: string;
+  protocol: Protocol;
+  /** Users evaluated. */
+  users: number;
+  /** Catalogue size (every item in the file). */
+  items: number;
+  results: ModelResult[];
+}
+
+/** One evaluation case: the user's index in the training dataset and the held-out item index. */
+export interface TestCase {
+  user: number;
+  item: number;
+}
+
+export interface Split {
+  train: Dataset;
+  cases: TestCase[];
+  exclude: ExcludeMode;
+}
+
+const K_MAX = 20;
+
+/** HR and NDCG at K from a 1-based rank (0 = not ranked within the list). */
+export function hitAndNdcg(rank: number, k: number): { hr: number; ndcg: number } {
+  if (rank < 1 || rank > k) return { hr: 0, ndcg: 0 };
+  return { hr: 1, ndcg: 1 / Math.log2(rank + 1) };
+}
+
+/** Catalogue facts for evaluation: every listed item is available, with its category. */
+function addCatalogue(b: DatasetBuilder, items: Map<string, string | null>, events: StoreEvent[]): void {
+  const ids = new Set<string>(items.keys());
+  for (const e of events) ids.add(e.itemId);
+  const sorted = [...ids].sort(compareIds); // item indices in id order: deterministic and cheap ties
+  b.addItems(sorted.map((itemId) => ({ itemId, category: items.get(itemId) ?? null, available: true, price: null, createdAt: null })));
+}
+
+/** `loo`: repeats collapse keeping the latest ts; each user's last (ts, item id) is the test item. */
+export function splitLoo(events: StoreEvent[], items: Map<string, string | null>): Split {
+  const latest = new Map<string, Map<string, number>>();
+  for (const e of events) {
+    let m = latest.get(e.userId);
+    if (!m) latest.set(e.userId, (m = new Map()));
+    const t = m.get(e.itemId);
+    if (t === undefined || e.ts > t) m.set(e.itemId, e.ts);
+  }
+  const b = new DatasetBuilder();
+  addCatalogue(b, items, events);
+  const tests: Array<[string, string]> = [];
+  const users = [...latest.keys()].sort(compareIds);
+  for (const userId of users) {
+    const m = latest.get(userId)!;
+    const rows = [...m.entries()].sort((x, y) => x[1] - y[1] || compareIds(x[0], y[0]));
+    if (rows.length < 2) continue; // no training interaction: not evaluated
+    const test = rows.pop()!;
+    tests.push([userId, test[0]]);
+    b.add(rows.map(([itemId, ts]) => ({ userId, itemId, type: 'view' as const, ts })));
+  }
+  const train = b.build();
+  const cases = tests.map(([userId, itemId]) => ({ user: train.userIndex.get(userId)!, item: train.itemIndex.get(itemId)! }));
+  return { train, cases, exclude: 'history' };
+}
+
+/**
+ * `purchase`: target = the user's last purchase (ties: larger item id); history = every event
+ * strictly before it; training = evaluated users' histories plus all events of everyone else.
+ */
+export function splitPurchase(events: StoreEvent[], items: Map<string, string | null>, window?: { from: number; to: number }): Split {
+  const kept = window ? events.filter((e) => e.ts >= window.from && e.ts <= window.to) : events;
+  const byUser = new Map<string, StoreEvent[]>();
+  for (const e of kept) {
+    let l = byUser.get(e.userId);
+    if (!l) byUser.set(e.userId, (l = []));
+    l.push(e);
+  }
+  const b = new DatasetBuilder();
+  addCatalogue(b, items, kept);
+  const tests: Array<[string, string]> = [];
+  for (const userId of [...byUser.keys()].sort(compareIds)) {
+    const list = byUser.get(userId)!;
+    let target: StoreEvent | undefined;
+    for (const e of list) {
+      if (e.type !== 'purchase') continue;
+      if (!target || e.ts > target.ts || (e.ts === target.ts && compareIds(e.itemId, target.itemId) > 0)) target = e;
+    }
+    const history = target ? list.filter((e) => e.ts < target!.ts) : [];
+    if (target && history.length > 0) {
+      tests.push([userId, target.itemId]);
+      b.add(history);
+    } else {
+      b.add(list);
+    }
+  }
+  const train = b.build();
+  const cases = tests.map(([userId, itemId]) => ({ user: train.userIndex.get(userId)!, item: train.itemIndex.get(itemId)! }));
+  return { train, cases, exclude: 'bought' };
+}
+
+/**
+ * Scores ranked lists against test cases. A list shorter than 20 is completed the way a full
+ * ranking would order the rest: every other candidate scores 0, so ties go to the smaller item id.
+ */
+export class Scorer {
+  private readonly byId: Int32Array;
+  private readonly mark: Int32Array;
+  private stamp = 0;
+  sums = { hr10: 0, ndcg10: 0, hr20: 0, ndcg20: 0, n: 0 };
+
+  constructor(private readonly ds: Dataset, private readonly exclude: ExcludeMode) {
+    this.byId = new Int32Array(ds.nItems);
+    for (let i = 0; i < ds.nItems; i++) this.byId[ds.itemOrder[i]] = i;
+    this.mark = new Int32Array(ds.nItems);
+  }
+
+  /** 1-based rank of `item` in the completed top 20 of `list`, 0 when outside. */
+  rankOf(c: TestCase, list: RankedList): number {
+    const ds = this.ds;
+    const stamp = ++this.stamp;
+    let pos = 0;
+    for (let x = 0; x < list.items.length && pos < K_MAX; x++) {
+      if (list.scores[x] <= 0) break;
+      pos++;
+      if (list.items[x] === c.item) return pos;
+      this.mark[list.items[x]] = stamp;
+    }
+    for (let k = ds.userStart[c.user]; k < ds.userStart[c.user + 1]; k++) {
+      if (this.exclude === 'history' || ds.evType[k] === 3) this.mark[ds.evItem[k]] = stamp;
+    }
+    for (let x = 0; x < ds.nItems && pos < K_MAX; x++) {
+      const it = this.byId[x];
+      if (this.mark[it] === stamp) continue;
+      pos++;
+      if (it === c.item) return pos;
+    }
+    return 0;
+  }
+
+  add(c: TestCase, list: RankedList): number {
+    const r = this.rankOf(c, list);
+    const a = hitAndNdcg(r, 10);
+    const b = hitAndNdcg(r, 20);
+    this.sums.hr10 += a.hr;
+    this.sums.ndcg10 += a.ndcg;
+    this.sums.hr20 += b.hr;
+    this.sums.ndcg20 += b.ndcg;
+    this.sums.n++;
+    return r;
+  }
+
+  result(): { hr10: number; ndcg10: number; hr20: number; ndcg20: number } {
+    const n = Math.max(1, this.sums.n);
+    return { hr10: this.sums.hr10 / n, ndcg10: this.sums.ndcg10 / n, hr20: this.sums.hr20 / n, ndcg20: this.sums.ndcg20 / n };
+  }
+}
+
+const seconds = (t0: bigint): number => Number(process.hrtime.bigint() - t0) / 1e9;
+
+/** Fits and scores each model on a split. */
+export function evaluateSplit(split: Split, policy: Policy, models: readonly ModelName[] = MODELS, fit: FitOptions = {}): ModelResult[] {
+  const { train, cases, exclude } = split;
+  const results: ModelResult[] = [];
+  let fitted: ReturnType<typeof fitModel> | undefined;
+  for (const name of models) {
+    let t0 = process.hrtime.bigint();
+    let rankOne: (u: number) => RankedList;
+    if (name === 'popular') {
+      const { popularity } = fitPopularity(train, policy, fit);
+      const scores = new Float32Array(popularity.order.length);
+      const mark = new Int32Array(train.nItems);
+      let stamp = 0;
+      rankOne = (u) => {
+        stamp++;
+        for (let k = train.userStart[u]; k < train.userStart[u + 1]; k++) {
+          if (exclude === 'history' || train.evType[k] === 3) mark[train.evItem[k]] = stamp;
+        }
+        const items: number[] = [];
+        for (let x = 0; x < popularity.order.length && items.length < K_MAX; x++) {
+          if (mark[popularity.order[x]] !== stamp) items.push(popularity.order[x]);
+        }
+        for (let x = 0; x < items.length; x++) scores[x] = popularity.score[items[x]];
+        return { items: Int32Array.from(items), scores: scores.slice(0, items.length), sources: new Uint8Array(items.length) };
+      };
+    } else {
+      fitted ??= fitModel(train, policy, fit);
+      const ranker =
+        name === 'itemcf'
+          ? new Ranker({ ...fitted.model, params: { ...fitted.model.params, refindWeight: 0, popularityWeight: 0 } })
+          : new Ranker(fitted.model);
+      rankOne = name === 'itemcf' ? (u) => ranker.rank(u, K_MAX, exclude, false) : (u) => ranker.rank(u, K_MAX, exclude, true);
+    }
+    // The fitted parts are shared by itemcf and published; each reports what it needs.
+    const fitSeconds =
+      name === 'popular' ? seconds(t0) : name === 'itemcf' ? fitted!.timings.matrix + fitted!.timings.itemcf : sumTimings(fitted!.timings);
+    t0 = process.hrtime.bigint();
+    const scorer = new Scorer(train, exclude);
+    for (const c of cases) scorer.add(c, rankOne(c.user));
+    results.push({ model: name, ...scorer.result(), fitSeconds: round(fitSeconds), recommendSeconds: round(seconds(t0)) });
+  }
+  return results;
+}
+
+function sumTimings(t: Record<string, number>): number {
+  return Object.values(t).reduce((a, b) => a + b, 0);
+}
+
+function round(x: number): number {
+  return Math.round(x * 1e4) / 1e4;
+}
+
+export function evaluate(
+  events: StoreEvent[],
+  items: Map<string, string | null>,
+  protocol: Protocol,
+  opts: EvaluateOptions = {},
+): EvaluationReport {
+  const policy = opts.policy ?? DEFAULT_POLICY;
+  const split = protocol === 'loo' ? splitLoo(events, items) : splitPurchase(events, items, opts.window);
+  opts.log?.(`${protocol}: ${split.cases.length} users evaluated, ${split.train.nItems} items, ${split.train.nEvents} training events`);
+  const results = evaluateSplit(split, policy, opts.models ?? MODELS, opts.fit);
+  return { dataset: opts.dataset ?? 'events', protocol, users: split.cases.length, items: split.train.nItems, results };
+}
