@@ -82,16 +82,22 @@ export async function* readLines(
   let lineNo = 0;
   let bytesRead = 0;
 
-  const finishLine = (tail: Buffer): RawLine => {
+  /** Ends the current line at `buf[start, end)` (the part after any carried bytes). */
+  const finishLine = (buf: Buffer, start: number, end: number): RawLine => {
     lineNo++;
     let text: string | null = null;
     if (!oversized) {
-      const total = carryBytes + tail.length;
-      const last = tail.length > 0 ? tail[tail.length - 1] : carry.length > 0 ? carry[carry.length - 1][carry[carry.length - 1].length - 1] : -1;
+      const tailBytes = end - start;
+      const total = carryBytes + tailBytes;
+      const lastPiece = carry.length > 0 ? carry[carry.length - 1] : null;
+      const last = tailBytes > 0 ? buf[end - 1] : lastPiece ? lastPiece[lastPiece.length - 1] : -1;
       const contentBytes = last === CR ? total - 1 : total;
       if (contentBytes <= cap) {
-        const whole = carryBytes === 0 ? tail : Buffer.concat([...carry, tail], total);
-        text = whole.toString('utf8', 0, contentBytes);
+        // Common case: the whole line sits in this chunk; decode it in place without copying.
+        text =
+          carryBytes === 0
+            ? buf.toString('utf8', start, start + contentBytes)
+            : Buffer.concat([...carry, buf.subarray(start, end)], total).toString('utf8', 0, contentBytes);
       }
     }
     carry = [];
@@ -106,7 +112,7 @@ export async function* readLines(
       const out: RawLine[] = [];
       let start = 0;
       for (let nl = chunk.indexOf(LF, start); nl !== -1; nl = chunk.indexOf(LF, start)) {
-        out.push(finishLine(chunk.subarray(start, nl)));
+        out.push(finishLine(chunk, start, nl));
         start = nl + 1;
       }
       if (start < chunk.length && !oversized) {
@@ -125,7 +131,7 @@ export async function* readLines(
       if (out.length > 0) yield out;
       opts.onProgress?.(bytesRead, totalBytes);
     }
-    if (carryBytes > 0 || oversized) yield [finishLine(Buffer.alloc(0))];
+    if (carryBytes > 0 || oversized) yield [finishLine(Buffer.alloc(0), 0, 0)];
   } finally {
     stream.destroy();
   }
@@ -181,7 +187,7 @@ export async function* readEventFile(
   const parser: LineParser<ParsedRow> = createLineParser(format);
   const builder = new BatchBuilder();
   let lines = 0;
-  let emittedLines = -1;
+  let emittedLines = 0;
   for await (const chunk of readLines(path, { onProgress: opts.onProgress })) {
     for (const raw of chunk) {
       lines = raw.line;

@@ -116,7 +116,7 @@ const PROFILES: Record<Archetype, Profile> = {
   new: { sessions: [1, 1], cartRate: 0.2, buyAfterCart: 0.3 },
   churned: { sessions: [3, 7], cartRate: 0.3, buyAfterCart: 0.45 },
   at_risk: { sessions: [3, 7], cartRate: 0.3, buyAfterCart: 0.45 },
-  regular: { sessions: [4, 14], cartRate: 0.3, buyAfterCart: 0.4 },
+  regular: { sessions: [4, 16], cartRate: 0.3, buyAfterCart: 0.4 },
   heavy: { sessions: [16, 32], cartRate: 0.5, buyAfterCart: 0.7 },
 };
 
