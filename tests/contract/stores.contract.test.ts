@@ -67,48 +67,41 @@ function byTsStable(events: StoreEvent[]): StoreEvent[] {
 }
 
 function storeContract(driver: string, openFresh: Factory): void {
-  describe(`${driver}: migrations`, () => {
-    let fresh: FreshDatabase;
-    beforeAll(async () => {
-      fresh = await openFresh();
-    });
-    afterAll(async () => fresh?.dispose());
+  describe(driver, () => contractFor(openFresh));
+}
 
-    it('reports version 0 before migrating, applies every migration once, and is idempotent', async () => {
-      const { db } = fresh;
+function contractFor(openFresh: Factory): void {
+  // One database per driver (opening PGlite costs seconds); each group works on its own tables,
+  // and each group migrates in beforeAll so a filtered run (-t) still finds the schema.
+  let fresh: FreshDatabase;
+  let db: Database;
+  beforeAll(async () => {
+    fresh = await openFresh();
+    db = fresh.db;
+  });
+  afterAll(async () => fresh?.dispose());
+
+  describe('migrations', () => {
+    it('reports version 0, applies every migration exactly once even with two concurrent migrators, and is idempotent', async () => {
       expect(await db.schemaVersion()).toBe(0);
+      // Two handles ("processes") on PostgreSQL; PGlite has one connection, so two concurrent calls.
+      const other = fresh.openAnother ? await fresh.openAnother() : db;
+      const [a, b] = await Promise.all([db.migrate(), other.migrate()]);
+      expect([...a, ...b].sort((x, y) => x - y)).toEqual(MIGRATIONS.map((m) => m.version));
       const latest = MIGRATIONS[MIGRATIONS.length - 1]!.version;
-      expect(await db.migrate()).toEqual(MIGRATIONS.map((m) => m.version));
       expect(await db.schemaVersion()).toBe(latest);
+      expect(await other.schemaVersion()).toBe(latest);
       expect(await db.migrate()).toEqual([]);
+      expect(await other.migrate()).toEqual([]);
       expect(await db.schemaVersion()).toBe(latest);
       await expect(db.ping()).resolves.toBeUndefined();
     });
-
-    it('is safe when two migrators run at the same time', async () => {
-      const target = await openFresh();
-      const other = target.openAnother ? await target.openAnother() : target.db;
-      try {
-        const [a, b] = await Promise.all([target.db.migrate(), other.migrate()]);
-        expect([...a, ...b].sort((x, y) => x - y)).toEqual(MIGRATIONS.map((m) => m.version));
-        expect(await target.db.schemaVersion()).toBe(MIGRATIONS.length);
-        expect(await other.schemaVersion()).toBe(MIGRATIONS.length);
-      } finally {
-        if (other !== target.db) await other.close();
-        await target.dispose();
-      }
-    });
   });
 
-  describe(`${driver}: events`, () => {
-    let db: Database;
-    let fresh: FreshDatabase;
+  describe('events', () => {
     beforeAll(async () => {
-      fresh = await openFresh();
-      db = fresh.db;
       await db.migrate();
     });
-    afterAll(async () => fresh?.dispose());
 
     it('is empty at first', async () => {
       expect(await db.events.countEvents()).toBe(0);
@@ -151,6 +144,10 @@ function storeContract(driver: string, openFresh: Factory): void {
         ts: T0 + i,
       }));
       await expect(db.events.bulkInsertEvents(batch)).rejects.toThrow();
+      expect(await db.events.countEvents()).toBe(before);
+      // An unrepresentable timestamp far into the batch (after COPY has started streaming on PostgreSQL).
+      const badTs = Array.from({ length: 12_000 }, (_, i) => ({ ...batch[0]!, itemId: `t${i}`, ts: i === 11_000 ? Number.NaN : T0 + i }));
+      await expect(db.events.bulkInsertEvents(badTs)).rejects.toThrow(RangeError);
       expect(await db.events.countEvents()).toBe(before);
     });
 
@@ -206,9 +203,9 @@ function storeContract(driver: string, openFresh: Factory): void {
       for (let i = 1; i < all.length; i++) expect(all[i]!.ts).toBeGreaterThanOrEqual(all[i - 1]!.ts);
       const streamedBulk = all.filter((e) => e.userId.startsWith('bulk:'));
       expect(streamedBulk).toEqual(byTsStable(bulk));
-      // Every tricky string survived byte for byte.
-      const userIds = new Set(streamedBulk.map((e) => e.userId));
-      for (const tricky of TRICKY) expect(userIds.has(`bulk:${tricky}:0`) || userIds.has(`bulk:${tricky}:1`) || [...userIds].some((u) => u.startsWith(`bulk:${tricky}:`))).toBe(true);
+      // The equality above is byte for byte; spot-check that ids of every tricky kind were present.
+      const itemIds = new Set(streamedBulk.map((e) => e.itemId.slice(0, e.itemId.lastIndexOf('#'))));
+      expect(itemIds).toEqual(new Set(TRICKY));
       expect(await db.events.recentEventsForUser(`bulk:${TRICKY[4]}:4`, 1)).toHaveLength(1);
     });
 
@@ -225,15 +222,10 @@ function storeContract(driver: string, openFresh: Factory): void {
     });
   });
 
-  describe(`${driver}: catalogue`, () => {
-    let db: Database;
-    let fresh: FreshDatabase;
+  describe('catalogue', () => {
     beforeAll(async () => {
-      fresh = await openFresh();
-      db = fresh.db;
       await db.migrate();
     });
-    afterAll(async () => fresh?.dispose());
 
     it('getItem is null for an unknown item', async () => {
       expect(await db.catalog.getItem('missing')).toBeNull();
@@ -323,15 +315,10 @@ function storeContract(driver: string, openFresh: Factory): void {
     });
   });
 
-  describe(`${driver}: model registry`, () => {
-    let db: Database;
-    let fresh: FreshDatabase;
+  describe('model registry', () => {
     beforeAll(async () => {
-      fresh = await openFresh();
-      db = fresh.db;
       await db.migrate();
     });
-    afterAll(async () => fresh?.dispose());
 
     it('creates a version in status training and refuses a duplicate', async () => {
       await db.models.create('v1', T0);
@@ -402,7 +389,8 @@ function storeContract(driver: string, openFresh: Factory): void {
       const live = await db.models.withStatus('live');
       expect(live).toHaveLength(1);
       expect((await db.models.live())?.version).toBe(live[0]!.version);
-      expect(await db.models.withStatus('retired')).toHaveLength(6);
+      // v1, v2 and the five c-versions that lost the race.
+      expect(await db.models.withStatus('retired')).toHaveLength(7);
     });
   });
 }

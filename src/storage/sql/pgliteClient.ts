@@ -1,6 +1,28 @@
 /** SqlClient over an embedded PGlite (WASM PostgreSQL): one connection, so work is serialized. */
-import { PGlite, type Transaction } from '@electric-sql/pglite';
+import type { PGlite, Transaction } from '@electric-sql/pglite';
 import type { SqlClient, SqlExecutor, SqlParam, SqlResult } from './client';
+
+type PgliteModule = typeof import('@electric-sql/pglite');
+
+let pgliteModule: PgliteModule | undefined;
+
+/**
+ * Loads @electric-sql/pglite through Node's own CommonJS loader. Its CJS build reaches Node
+ * built-ins with dynamic `import()`, which fails inside Jest's module sandbox (no
+ * --experimental-vm-modules) but works in a module compiled by Node itself. In a plain Node
+ * process this is equivalent to `require('@electric-sql/pglite')`.
+ */
+function loadPglite(): PgliteModule {
+  if (pgliteModule) return pgliteModule;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const nodeModule = require('module') as { _load?: (request: string, parent: null, isMain: boolean) => unknown };
+  pgliteModule =
+    typeof nodeModule._load === 'function'
+      ? (nodeModule._load(require.resolve('@electric-sql/pglite'), null, false) as PgliteModule)
+      : // eslint-disable-next-line @typescript-eslint/no-require-imports
+        (require('@electric-sql/pglite') as PgliteModule);
+  return pgliteModule;
+}
 
 /**
  * A FIFO async mutex. PGlite has a single session: a statement from another caller issued while a
@@ -43,7 +65,7 @@ export class PgliteSqlClient implements SqlClient {
 
   /** Opens PGlite persisted in `dataDir` (which must exist), or in memory when it is undefined. */
   static async open(dataDir?: string): Promise<PgliteSqlClient> {
-    const db = await PGlite.create(dataDir);
+    const db = await loadPglite().PGlite.create(dataDir);
     return new PgliteSqlClient(db);
   }
 

@@ -121,7 +121,8 @@ export class SqlEventStore implements EventStore {
   async bulkInsertEvents(events: StoreEvent[]): Promise<number> {
     if (events.length === 0) return 0;
     if (this.sql.copyFrom) {
-      // Timestamps are formatted before the COPY starts streaming, so a bad one fails up front.
+      // Rows are formatted lazily while streaming; a bad timestamp mid-way aborts the COPY, and an
+      // aborted COPY (one statement) leaves nothing behind.
       const copied = await this.sql.copyFrom(
         "COPY events (user_id, item_id, type, ts) FROM STDIN WITH (FORMAT csv, ENCODING 'UTF8')",
         eventCsvChunks(events),
