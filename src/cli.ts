@@ -230,7 +230,7 @@ export function buildProgram(): Command {
       const result = evaluate(data.events, data.items, opts.protocol, {
         dataset: path.basename(opts.data),
         policy: config.policy,
-        window: opts.format === 'taobao' ? TAOBAO_WINDOW : undefined,
+        window: opts.format === "taobao" ? TAOBAO_WINDOW : undefined,
       });
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
@@ -281,7 +281,7 @@ export function buildProgram(): Command {
 }
 
 /** SPEC's purchase-protocol window for the Taobao sample: 2017-11-25 00:00 to 2017-12-03 23:59:59, UTC+8. */
-const TAOBAO_WINDOW = { start: Date.UTC(2017, 10, 24, 16, 0, 0), end: Date.UTC(2017, 11, 3, 15, 59, 59) };
+const TAOBAO_WINDOW = { from: Date.UTC(2017, 10, 24, 16, 0, 0), to: Date.UTC(2017, 11, 3, 15, 59, 59, 999) };
 
 /**
  * `recs demo`: everything embedded (PGlite under DATA_DIR/demo, the in-process cache), whatever

@@ -87,10 +87,10 @@ export async function readMetaBytes(modelsDir: string, version: string): Promise
 /** Streams (userId, packed list) pairs from lists.bin in chunks, without reading the file at once. */
 export async function* readUserLists(modelsDir: string, version: string, chunkSize = 1000): AsyncGenerator<Array<[string, Buffer]>> {
   const stream = fs.createReadStream(path.join(versionDir(modelsDir, version), 'lists.bin'), { highWaterMark: 1 << 20 });
-  let rest = Buffer.alloc(0);
+  let rest: Buffer = Buffer.alloc(0);
   let batch: Array<[string, Buffer]> = [];
   for await (const chunk of stream) {
-    let buf = rest.length ? Buffer.concat([rest, chunk as Buffer]) : (chunk as Buffer);
+    let buf: Buffer = rest.length ? Buffer.concat([rest, chunk as Buffer]) : (chunk as Buffer);
     let o = 0;
     while (buf.length - o >= 6) {
       const idLen = buf.readUInt16LE(o);
