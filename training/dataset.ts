@@ -362,3 +362,24 @@ export function transpose(m: WeightedCsr): WeightedCsr {
   }
   return { nRows: m.nCols, nCols: m.nRows, indptr, indices, data };
 }
+
+/**
+ * Per matrix entry, the position of that item in its user's sequence of distinct items ordered by
+ * latest interaction (0 = oldest). Lets item-item co-occurrence favour items used close together.
+ */
+export function entryPositions(ds: Dataset, ui: WeightedCsr): Float32Array {
+  const out = new Float32Array(ui.indptr[ui.nRows]);
+  const last = new Int32Array(ds.nItems).fill(-1);
+  const pos = new Int32Array(ds.nItems);
+  for (let u = 0; u < ui.nRows; u++) {
+    const a = ds.userStart[u];
+    const b = ds.userStart[u + 1];
+    for (let k = a; k < b; k++) last[ds.evItem[k]] = k;
+    // Walking events in order and counting each item at its last occurrence yields the ranks.
+    let r = 0;
+    for (let k = a; k < b; k++) if (last[ds.evItem[k]] === k) pos[ds.evItem[k]] = r++;
+    for (let p = ui.indptr[u]; p < ui.indptr[u + 1]; p++) out[p] = pos[ui.indices[p]];
+    for (let k = a; k < b; k++) last[ds.evItem[k]] = -1;
+  }
+  return out;
+}

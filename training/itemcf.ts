@@ -6,8 +6,8 @@
  *   co(i, j)  = sum_u f(u) * w(u, i) * w(u, j),   f(u) = 1 / ln(e + |items(u)| - 1)^userPenalty
  *   sim(i, j) = co(i, j) / (n(i)^alpha * n(j)^(1 - alpha) + shrink),   n(i) = sum_u f(u) * w(u, i)^2
  *
- * alpha > 0.5 damps popular neighbours j (they get the larger exponent 1 - alpha < 0.5 on the
- * seed side only); the defaults were chosen on validation splits carved from training data.
+ * alpha > 0.5 damps popular neighbours j less and popular seeds more; proximity > 0 weighs a
+ * co-occurrence by how close the two items were in the user's sequence (what is used together).
  */
 import type { Csr } from '../src/model/versionMeta';
 import { TopK } from './topk';
@@ -26,25 +26,39 @@ export interface ItemCfParams {
   maxUserItems: number;
   /** Scale each item's neighbour row so its best neighbour scores 1 (comparable across seeds). */
   normalizeRows: boolean;
+  /**
+   * Sequence proximity: a co-occurrence counts 1 / (1 + distance / proximity), distance = how many
+   * distinct items apart the two were in the user's history; 0 = off (plain co-occurrence).
+   */
+  proximity: number;
 }
 
+/**
+ * Chosen on validation splits carved from the training part of ml-100k `loo` and Taobao
+ * `purchase` (never their test items): sequence proximity 2 and light shrinkage gave the largest
+ * gains (ml-100k validation NDCG@10 0.058 -> 0.108); alpha 0.6-0.7 and row normalisation did not help.
+ */
 export const DEFAULT_ITEMCF: Omit<ItemCfParams, 'k'> = {
   alpha: 0.5,
-  shrink: 10,
+  shrink: 3,
   userPenalty: 1,
   maxUserItems: 500,
   normalizeRows: false,
+  proximity: 2,
 };
 
 /**
  * Fits neighbours from a weighted users x items matrix. `tieRank` orders equal similarities
  * (item id order) so the output is deterministic.
  */
-export function fitItemCf(ui: WeightedCsr, params: ItemCfParams, tieRank: ArrayLike<number>): Csr {
+export function fitItemCf(ui: WeightedCsr, params: ItemCfParams, tieRank: ArrayLike<number>, positions?: Float32Array): Csr {
   const nItems = ui.nCols;
   const nUsers = ui.nRows;
+  const useProximity = params.proximity > 0 && positions !== undefined;
   // Per-user capped rows (strongest interactions) and user damping factor.
-  const capped = capRows(ui, params.maxUserItems);
+  const { m: capped, aux: pos } = capRows(ui, params.maxUserItems, positions ?? new Float32Array(ui.indptr[ui.nRows]));
+  // Entry -> position in the capped matrix, to find an item's position inside a user row.
+  const posT = useProximity ? transposeAux(capped, pos) : undefined;
   const userF = new Float32Array(nUsers);
   for (let u = 0; u < nUsers; u++) {
     const deg = capped.indptr[u + 1] - capped.indptr[u];
@@ -70,6 +84,7 @@ export function fitItemCf(ui: WeightedCsr, params: ItemCfParams, tieRank: ArrayL
     for (let p = iu.indptr[i]; p < iu.indptr[i + 1]; p++) {
       const u = iu.indices[p];
       const wi = iu.data[p] * userF[u];
+      const pi = posT ? posT[p] : 0;
       for (let q = capped.indptr[u]; q < capped.indptr[u + 1]; q++) {
         const j = capped.indices[q];
         if (j === i) continue;
@@ -78,7 +93,9 @@ export function fitItemCf(ui: WeightedCsr, params: ItemCfParams, tieRank: ArrayL
           acc[j] = 0;
           touched[nt++] = j;
         }
-        acc[j] += wi * capped.data[q];
+        acc[j] += useProximity
+          ? (wi * capped.data[q]) / (1 + Math.abs(pos[q] - pi) / params.proximity)
+          : wi * capped.data[q];
       }
     }
     heap.reset();
@@ -107,33 +124,46 @@ export function fitItemCf(ui: WeightedCsr, params: ItemCfParams, tieRank: ArrayL
   return { indptr, indices, scores };
 }
 
-/** Keeps each row's `cap` largest entries (ties: lower column), preserving column order. */
-function capRows(m: WeightedCsr, cap: number): WeightedCsr {
+/** Per entry of the transpose (item rows), the aux value of the same entry in `m` (user rows). */
+function transposeAux(m: WeightedCsr, aux: Float32Array): Float32Array {
+  const start = new Int32Array(m.nCols + 1);
+  const nnz = m.indptr[m.nRows];
+  for (let k = 0; k < nnz; k++) start[m.indices[k] + 1]++;
+  for (let c = 0; c < m.nCols; c++) start[c + 1] += start[c];
+  const out = new Float32Array(nnz);
+  // Same scan order as transpose(): rows ascending, so positions line up entry by entry.
+  for (let r = 0; r < m.nRows; r++) for (let k = m.indptr[r]; k < m.indptr[r + 1]; k++) out[start[m.indices[k]]++] = aux[k];
+  return out;
+}
+
+/** Keeps each row's `cap` largest entries (ties: lower column), preserving column order; `aux` follows. */
+function capRows(m: WeightedCsr, cap: number, aux: Float32Array): { m: WeightedCsr; aux: Float32Array } {
   let over = false;
   for (let r = 0; r < m.nRows && !over; r++) if (m.indptr[r + 1] - m.indptr[r] > cap) over = true;
-  if (!over) return m;
+  if (!over) return { m, aux };
   const indptr = new Int32Array(m.nRows + 1);
   const indices: number[] = [];
   const data: number[] = [];
+  const aux2: number[] = [];
   for (let r = 0; r < m.nRows; r++) {
     const a = m.indptr[r];
     const b = m.indptr[r + 1];
-    if (b - a <= cap) {
-      for (let p = a; p < b; p++) {
-        indices.push(m.indices[p]);
-        data.push(m.data[p]);
-      }
-    } else {
-      const pos = Array.from({ length: b - a }, (_, x) => a + x)
+    let keep = Array.from({ length: b - a }, (_, x) => a + x);
+    if (b - a > cap) {
+      keep = keep
         .sort((x, y) => m.data[y] - m.data[x] || x - y)
         .slice(0, cap)
         .sort((x, y) => x - y);
-      for (const p of pos) {
-        indices.push(m.indices[p]);
-        data.push(m.data[p]);
-      }
+    }
+    for (const p of keep) {
+      indices.push(m.indices[p]);
+      data.push(m.data[p]);
+      aux2.push(aux[p]);
     }
     indptr[r + 1] = indices.length;
   }
-  return { nRows: m.nRows, nCols: m.nCols, indptr, indices: Int32Array.from(indices), data: Float32Array.from(data) };
+  return {
+    m: { nRows: m.nRows, nCols: m.nCols, indptr, indices: Int32Array.from(indices), data: Float32Array.from(data) },
+    aux: Float32Array.from(aux2),
+  };
 }

@@ -1,0 +1,222 @@
+/**
+ * Trains a version from a dataset: fits the models (model.ts), builds the VersionMeta the service
+ * loads and, lazily, every user's packed-list value. Also the holdout evaluation the quality gate
+ * reads (fit on the rest, score each sampled user's held-out last interaction).
+ */
+import type { Policy } from '../src/config/policy';
+import { Segment, SEGMENTS } from '../src/domain/types';
+import type { UserRecommendations } from '../src/model/packedList';
+import type { VersionMeta } from '../src/model/versionMeta';
+import { Dataset, filterDataset, TYPE_PURCHASE } from './dataset';
+import { evaluateSplit, ModelName, MODELS, TestCase } from './evaluate';
+import { DEFAULT_FIT, fitModel, FitOptions } from './model';
+import { Ranker } from './rank';
+
+/** Items kept in a user's refind list and bought list (packedList.ts). */
+export const MAX_REFIND = 20;
+export const MAX_BOUGHT = 200;
+/** Ranking every sampled user is linear; this bounds the gate's cost on very large user bases. */
+export const MAX_HOLDOUT_USERS = 20000;
+
+export interface TrainOptions {
+  version: string;
+  createdAt: number;
+  log?: (msg: string) => void;
+  fit?: FitOptions;
+}
+
+export interface TrainedVersion {
+  meta: VersionMeta;
+  /** Every user's list, computed on demand (one user at a time: nothing is held for all users). */
+  users(): Iterable<[userId: string, rec: UserRecommendations]>;
+  /** Segment of a user at training time; unknown users are `new`. */
+  segmentOf(userId: string): Segment;
+  metrics: Record<string, unknown>;
+  /** Seconds per stage. */
+  timings: Record<string, number>;
+}
+
+export function trainModels(dataset: Dataset, policy: Policy, opts: TrainOptions): TrainedVersion {
+  const ds = dataset;
+  const log = opts.log ?? (() => undefined);
+  const t0 = process.hrtime.bigint();
+  const fitted = fitModel(ds, policy, opts.fit);
+  log(
+    `fitted ${ds.nUsers} users, ${ds.nItems} items, ${ds.nEvents} events in ${(Number(process.hrtime.bigint() - t0) / 1e9).toFixed(2)}s`,
+  );
+  const { model, segments, fallback, similar } = fitted;
+
+  const meta: VersionMeta = {
+    version: opts.version,
+    createdAt: opts.createdAt,
+    now: ds.now,
+    users: ds.nUsers,
+    bucketCount: Math.max(1, Math.ceil(ds.nUsers / policy.cache.usersPerBucket)),
+    itemIds: ds.itemIds,
+    categories: ds.categories,
+    itemCategory: ds.itemCategory,
+    itemAvailable: ds.itemAvailable,
+    similar,
+    lists: fallback.lists,
+    categoryLists: fallback.categoryLists,
+    segmentLists: fallback.segmentLists,
+    segmentSizes: segments.sizes,
+    info: {
+      models: {
+        itemcf: { ...fitted.itemcfParams, decay: opts.fit?.itemcfDecay ?? DEFAULT_FIT.itemcfDecay },
+        rank: fitted.rankParams,
+        popularity: { combine: opts.fit?.combine ?? DEFAULT_FIT.combine, decayHalfLifeDays: policy.training.decayHalfLifeDays },
+      },
+      highValueThreshold: Number.isFinite(segments.highValueThreshold) ? segments.highValueThreshold : null,
+      events: ds.nEvents,
+    },
+  };
+
+  const neighbours = similar.indptr[ds.nItems];
+  const metrics: Record<string, unknown> = {
+    users: ds.nUsers,
+    items: ds.nItems,
+    events: ds.nEvents,
+    matrixEntries: fitted.ui.indptr[fitted.ui.nRows],
+    neighboursPerItem: ds.nItems > 0 ? neighbours / ds.nItems : 0,
+    itemsWithNeighbours: countRows(similar.indptr),
+    segments: segments.sizes,
+  };
+
+  const ranker = new Ranker(model);
+  const users = function* (): Iterable<[string, UserRecommendations]> {
+    for (let u = 0; u < ds.nUsers; u++) yield [ds.userIds[u], userRecommendations(ds, ranker, model.favourites, segments.codes, u, policy.training.topN)];
+  };
+
+  return {
+    meta,
+    users,
+    segmentOf: (userId) => {
+      const u = ds.userIndex.get(userId);
+      return u === undefined ? 'new' : SEGMENTS[segments.codes[u]];
+    },
+    metrics,
+    timings: fitted.timings,
+  };
+}
+
+function countRows(indptr: Int32Array): number {
+  let n = 0;
+  for (let r = 0; r + 1 < indptr.length; r++) if (indptr[r + 1] > indptr[r]) n++;
+  return n;
+}
+
+/** One user's cached value: ranked list plus the facts the service filters and falls back with. */
+export function userRecommendations(
+  ds: Dataset,
+  ranker: Ranker,
+  favourites: { indptr: Int32Array; indices: Int32Array },
+  segmentCodes: Uint8Array,
+  u: number,
+  topN: number,
+): UserRecommendations {
+  const list = ranker.rank(u, topN, 'bought');
+  const bought: number[] = [];
+  const refind: number[] = [];
+  const seen = new Set<number>();
+  const boughtSet = new Set<number>();
+  for (let k = ds.userStart[u]; k < ds.userStart[u + 1]; k++) if (ds.evType[k] === TYPE_PURCHASE) boughtSet.add(ds.evItem[k]);
+  // Newest first: the most recent purchases and touches are what the service needs first.
+  for (let k = ds.userStart[u + 1] - 1; k >= ds.userStart[u]; k--) {
+    const it = ds.evItem[k];
+    if (seen.has(it)) continue;
+    seen.add(it);
+    if (boughtSet.has(it)) {
+      if (bought.length < MAX_BOUGHT) bought.push(it);
+    } else if (refind.length < MAX_REFIND) refind.push(it);
+  }
+  return {
+    segment: SEGMENTS[segmentCodes[u]],
+    categories: Array.from(favourites.indices.subarray(favourites.indptr[u], favourites.indptr[u + 1])),
+    refind,
+    bought,
+    items: list.items,
+    scores: list.scores,
+    sources: list.sources,
+  };
+}
+
+export interface HoldoutMetrics {
+  hr10: number;
+  ndcg10: number;
+  hr20: number;
+  ndcg20: number;
+  users: number;
+  fitSeconds: number;
+  recommendSeconds: number;
+}
+
+/** Deterministic PRNG (mulberry32) so the same data and seed always carve the same holdout. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Holdout carved from the training data: for a seeded sample of `holdoutUsers` of the users with at
+ * least two distinct items, the item of the last event is the target and the trailing run of
+ * events on that item is removed (predicting a repeat of what was just done would be trivial);
+ * everything else trains. Scored like the storefront serves: only bought items are excluded.
+ */
+export function carveHoldout(ds: Dataset, policy: Policy): { train: Dataset; cases: TestCase[] } {
+  const rnd = mulberry32(policy.training.seed);
+  const eligible: number[] = [];
+  for (let u = 0; u < ds.nUsers; u++) {
+    const a = ds.userStart[u];
+    const b = ds.userStart[u + 1];
+    for (let k = a; k < b; k++) {
+      if (ds.evItem[k] !== ds.evItem[b - 1]) {
+        eligible.push(u);
+        break;
+      }
+    }
+  }
+  for (let x = eligible.length - 1; x > 0; x--) {
+    const y = Math.floor(rnd() * (x + 1));
+    const t = eligible[x];
+    eligible[x] = eligible[y];
+    eligible[y] = t;
+  }
+  const n = Math.min(MAX_HOLDOUT_USERS, Math.round(policy.training.holdoutUsers * eligible.length));
+  const sampled = eligible.slice(0, n).sort((a, b) => a - b);
+  const keep = new Uint8Array(ds.nEvents).fill(1);
+  const cases: TestCase[] = [];
+  for (const u of sampled) {
+    const a = ds.userStart[u];
+    const b = ds.userStart[u + 1];
+    const item = ds.evItem[b - 1];
+    for (let k = b - 1; k >= a && ds.evItem[k] === item; k--) keep[k] = 0;
+    cases.push({ user: u, item });
+  }
+  return { train: filterDataset(ds, keep), cases };
+}
+
+/** HR/NDCG at 10 and 20 of `popular`, `itemcf` and `published` on the carved holdout. */
+export function evaluateHoldout(dataset: Dataset, policy: Policy, opts: { fit?: FitOptions } = {}): Record<ModelName, HoldoutMetrics> {
+  const { train, cases } = carveHoldout(dataset, policy);
+  const results = evaluateSplit({ train, cases, exclude: 'bought' }, policy, MODELS, opts.fit);
+  const out = {} as Record<ModelName, HoldoutMetrics>;
+  for (const r of results) {
+    out[r.model as ModelName] = {
+      hr10: r.hr10,
+      ndcg10: r.ndcg10,
+      hr20: r.hr20,
+      ndcg20: r.ndcg20,
+      users: cases.length,
+      fitSeconds: r.fitSeconds,
+      recommendSeconds: r.recommendSeconds,
+    };
+  }
+  return out;
+}
