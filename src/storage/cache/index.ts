@@ -27,15 +27,16 @@ export interface OpenCacheOptions {
 const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
 
 /**
- * Options for a serving client: a request waits through a brief reconnect (offline queue) but gives
- * up after a couple of retries instead of hanging, and reconnection backs off up to 2 s.
+ * Reconnect delay once the first connection succeeded. Before that there is no retry: a cache that
+ * refuses the first connection fails the boot at once (and leaves no reconnect timer behind).
  */
-const CLIENT_OPTIONS: RedisOptions = {
-  lazyConnect: true,
-  enableOfflineQueue: true,
-  maxRetriesPerRequest: 2,
-  retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
-};
+function reconnectDelay(boot: BootState, attempt: number): number | null {
+  return boot.connected ? Math.min(attempt * 100, 2000) : null;
+}
+
+interface BootState {
+  connected: boolean;
+}
 
 export async function openCache(opts: OpenCacheOptions): Promise<RecommendationCache> {
   const keys = new CacheKeys(opts.keyPrefix);
@@ -45,17 +46,31 @@ export async function openCache(opts: OpenCacheOptions): Promise<RecommendationC
     return new MemoryCache({ keys });
   }
   const timeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
-  const client = opts.cluster ? clusterClient(opts.redisUrl, timeoutMs) : standaloneClient(opts.redisUrl, timeoutMs);
+  const boot: BootState = { connected: false };
+  const client = opts.cluster
+    ? clusterClient(opts.redisUrl, timeoutMs, boot)
+    : standaloneClient(opts.redisUrl, timeoutMs, boot);
   await connectOrFail(client, opts.redisUrl, timeoutMs);
+  boot.connected = true;
   logger.info({ redis: redactUrl(opts.redisUrl), cluster: Boolean(opts.cluster) }, 'connected to Redis');
   return new RedisCache({ client, keys, logger });
 }
 
-function standaloneClient(url: string, timeoutMs: number): Redis {
-  return new Redis(url, { ...CLIENT_OPTIONS, connectTimeout: timeoutMs });
+/**
+ * A request waits through a brief reconnect (offline queue) but fails after a couple of retries
+ * instead of hanging.
+ */
+function standaloneClient(url: string, timeoutMs: number, boot: BootState): Redis {
+  return new Redis(url, {
+    lazyConnect: true,
+    enableOfflineQueue: true,
+    maxRetriesPerRequest: 2,
+    connectTimeout: timeoutMs,
+    retryStrategy: (attempt) => reconnectDelay(boot, attempt),
+  });
 }
 
-function clusterClient(list: string, timeoutMs: number): RedisClient {
+function clusterClient(list: string, timeoutMs: number, boot: BootState): RedisClient {
   const nodes: ClusterNode[] = [];
   let auth: Pick<RedisOptions, 'username' | 'password' | 'tls'> = {};
   for (const raw of list.split(',').map((s) => s.trim()).filter(Boolean)) {
@@ -76,7 +91,7 @@ function clusterClient(list: string, timeoutMs: number): RedisClient {
     enableOfflineQueue: true,
     // Batches span slots on several nodes; auto-pipelining coalesces them per node.
     enableAutoPipelining: true,
-    clusterRetryStrategy: (attempt) => Math.min(attempt * 100, 2000),
+    clusterRetryStrategy: (attempt) => reconnectDelay(boot, attempt),
     redisOptions: { ...auth, connectTimeout: timeoutMs, maxRetriesPerRequest: 2 },
   });
 }
@@ -92,7 +107,8 @@ async function connectOrFail(client: RedisClient, url: string, timeoutMs: number
   try {
     await Promise.race([client.connect().then(() => client.ping()), timeout]);
   } catch (err) {
-    client.disconnect();
+    // Disconnecting an already ended client would arm a stray 2 s timer inside ioredis.
+    if (client.status !== 'end') client.disconnect();
     const reason = err instanceof Error ? err.message : String(err);
     throw new Error(`cannot reach Redis at REDIS_URL=${redactUrl(url)}: ${reason}`);
   } finally {

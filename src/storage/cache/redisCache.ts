@@ -32,6 +32,8 @@ export interface RedisCacheOptions {
 export const USER_LIST_CHUNK = 1000;
 /** Per-user script calls per pipeline in recordEvents. */
 const EVENT_USER_CHUNK = 1000;
+/** How long close() waits for the server to close the connection after QUIT before dropping it. */
+const CLOSE_TIMEOUT_MS = 2000;
 
 type Arg = string | Buffer | number;
 type Op = readonly [command: string, ...args: Arg[]];
@@ -313,13 +315,25 @@ export class RedisCache implements RecommendationCache {
     await this.client.ping();
   }
 
+  /** Quits gracefully and resolves once the socket is really closed (no handle outlives close). */
   async close(): Promise<void> {
+    if (this.client.status === 'end') return;
+    const ended = new Promise<void>((resolve) => this.client.once('end', () => resolve()));
     try {
       await this.client.quit();
     } catch {
-      // Already closed or never connected: make sure no socket or reconnect timer survives.
+      // Already closing or never connected: make sure no socket or reconnect timer survives.
       this.client.disconnect();
     }
+    let timer: NodeJS.Timeout | undefined;
+    const giveUp = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        this.client.disconnect();
+        resolve();
+      }, CLOSE_TIMEOUT_MS);
+    });
+    await Promise.race([ended, giveUp]);
+    clearTimeout(timer);
   }
 
   /** Sets `retainSeconds` on every key of `version` (its bucket count comes from its info). */
