@@ -3,7 +3,7 @@ import { SEGMENTS } from '../src/domain/types';
 import { decodeUserRecommendations, encodeUserRecommendations } from '../src/model/packedList';
 import { decodeVersionMeta, encodeVersionMeta } from '../src/model/versionMeta';
 import { DatasetBuilder } from './dataset';
-import { evaluateHoldout, trainModels } from './train';
+import { evaluateHoldout, exclusionMode, trainModels } from './train';
 import { ev, item } from './testkit';
 
 const policy = buildPolicy({ cache: { usersPerBucket: 16 }, training: { topN: 15, fallbackListSize: 10 } });
@@ -86,5 +86,38 @@ describe('evaluateHoldout', () => {
       expect(a[k].ndcg10).toBe(b[k].ndcg10);
       expect(a[k].ndcg10).toBeLessThanOrEqual(a[k].hr10);
     }
+  });
+});
+
+describe('exclusion of past items', () => {
+  function viewsOnly() {
+    const b = new DatasetBuilder();
+    for (let u = 0; u < 30; u++) {
+      const e = [];
+      for (let x = 0; x < 6; x++) e.push(ev(`u${u}`, `i${(u + x * 3) % 25}`, 'view', 10 + x));
+      b.add(e);
+    }
+    return b.build();
+  }
+
+  it('auto: consumption logs (no purchases) never recommend an item the user interacted with', () => {
+    const ds = viewsOnly();
+    expect(exclusionMode(ds, policy)).toBe('all');
+    const trained = trainModels(ds, policy, { version: 'v2', createdAt: 1 });
+    for (const [userId, rec] of trained.users()) {
+      const u = ds.userIndex.get(userId)!;
+      const seen = new Set<number>();
+      for (let k = ds.userStart[u]; k < ds.userStart[u + 1]; k++) seen.add(ds.evItem[k]);
+      for (const it of rec.items) expect(seen.has(it)).toBe(false);
+      expect(new Set(rec.bought)).toEqual(seen);
+      expect(rec.refind).toEqual([]);
+    }
+  });
+
+  it('auto: storefront data with purchases keeps viewed items as re-find candidates', () => {
+    const ds = build();
+    expect(exclusionMode(ds, policy)).toBe('purchased');
+    const forced = buildPolicy({ training: { excludeInteracted: 'all' } });
+    expect(exclusionMode(ds, forced)).toBe('all');
   });
 });

@@ -15,6 +15,18 @@ import { Ranker } from './rank';
 /** Items kept in a user's refind list and bought list (packedList.ts). */
 export const MAX_REFIND = 20;
 export const MAX_BOUGHT = 200;
+/** With `excludeInteracted: all` the excluded list holds every past item, up to this many. */
+export const MAX_EXCLUDED_ALL = 2000;
+
+export type ExclusionMode = 'purchased' | 'all';
+
+/** Resolves `auto`: data without any purchase is a consumption log, where every event is the consumption. */
+export function exclusionMode(ds: Dataset, policy: Policy): ExclusionMode {
+  const setting = policy.training.excludeInteracted;
+  if (setting !== 'auto') return setting;
+  for (let k = 0; k < ds.nEvents; k++) if (ds.evType[k] === TYPE_PURCHASE) return 'purchased';
+  return 'all';
+}
 /** Ranking every sampled user is linear; this bounds the gate's cost on very large user bases. */
 export const MAX_HOLDOUT_USERS = 20000;
 
@@ -84,8 +96,12 @@ export function trainModels(dataset: Dataset, policy: Policy, opts: TrainOptions
   };
 
   const ranker = new Ranker(model);
+  const exclusion = exclusionMode(ds, policy);
+  (meta.info as Record<string, unknown>).exclude = exclusion;
   const users = function* (): Iterable<[string, UserRecommendations]> {
-    for (let u = 0; u < ds.nUsers; u++) yield [ds.userIds[u], userRecommendations(ds, ranker, model.favourites, segments.codes, u, policy.training.topN)];
+    for (let u = 0; u < ds.nUsers; u++) {
+      yield [ds.userIds[u], userRecommendations(ds, ranker, model.favourites, segments.codes, u, policy.training.topN, exclusion)];
+    }
   };
 
   return {
@@ -114,20 +130,23 @@ export function userRecommendations(
   segmentCodes: Uint8Array,
   u: number,
   topN: number,
+  exclusion: ExclusionMode = 'purchased',
 ): UserRecommendations {
-  const list = ranker.rank(u, topN, 'bought');
+  const all = exclusion === 'all';
+  const list = ranker.rank(u, topN, all ? 'history' : 'bought');
   const bought: number[] = [];
   const refind: number[] = [];
   const seen = new Set<number>();
   const boughtSet = new Set<number>();
-  for (let k = ds.userStart[u]; k < ds.userStart[u + 1]; k++) if (ds.evType[k] === TYPE_PURCHASE) boughtSet.add(ds.evItem[k]);
+  for (let k = ds.userStart[u]; k < ds.userStart[u + 1]; k++) if (all || ds.evType[k] === TYPE_PURCHASE) boughtSet.add(ds.evItem[k]);
+  const maxBought = all ? MAX_EXCLUDED_ALL : MAX_BOUGHT;
   // Newest first: the most recent purchases and touches are what the service needs first.
   for (let k = ds.userStart[u + 1] - 1; k >= ds.userStart[u]; k--) {
     const it = ds.evItem[k];
     if (seen.has(it)) continue;
     seen.add(it);
     if (boughtSet.has(it)) {
-      if (bought.length < MAX_BOUGHT) bought.push(it);
+      if (bought.length < maxBought) bought.push(it);
     } else if (refind.length < MAX_REFIND) refind.push(it);
   }
   return {
@@ -167,7 +186,7 @@ function mulberry32(seed: number): () => number {
  * Holdout carved from the training data: for a seeded sample of `holdoutUsers` of the users with at
  * least two distinct items, the item of the last event is the target and the trailing run of
  * events on that item is removed (predicting a repeat of what was just done would be trivial);
- * everything else trains. Scored like the storefront serves: only bought items are excluded.
+ * everything else trains. Scored like the service serves: only the excluded items (see exclusionMode) are skipped.
  */
 export function carveHoldout(ds: Dataset, policy: Policy): { train: Dataset; cases: TestCase[] } {
   const rnd = mulberry32(policy.training.seed);
@@ -205,7 +224,8 @@ export function carveHoldout(ds: Dataset, policy: Policy): { train: Dataset; cas
 /** HR/NDCG at 10 and 20 of `popular`, `itemcf` and `published` on the carved holdout. */
 export function evaluateHoldout(dataset: Dataset, policy: Policy, opts: { fit?: FitOptions } = {}): Record<ModelName, HoldoutMetrics> {
   const { train, cases } = carveHoldout(dataset, policy);
-  const results = evaluateSplit({ train, cases, exclude: 'bought' }, policy, MODELS, opts.fit);
+  const exclude = exclusionMode(dataset, policy) === 'all' ? 'history' : 'bought';
+  const results = evaluateSplit({ train, cases, exclude }, policy, MODELS, opts.fit);
   const out = {} as Record<ModelName, HoldoutMetrics>;
   for (const r of results) {
     out[r.model as ModelName] = {

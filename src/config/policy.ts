@@ -55,6 +55,13 @@ export const policySchema = z
         /** Fraction of users whose last interaction is held out to score a candidate model. */
         holdoutUsers: z.number().min(0).max(1),
         seed: z.number().int(),
+        /**
+         * Which of a user's past items are never recommended again. `purchased`: only bought items
+         * (storefronts: re-finding what one viewed or carted is the strongest signal). `all`: every
+         * item the user interacted with (consumption logs such as ratings). `auto`: `purchased` when
+         * the data has purchase events, else `all`.
+         */
+        excludeInteracted: z.enum(['auto', 'purchased', 'all']),
       })
       .strict(),
     segments: z
@@ -107,6 +114,7 @@ export const DEFAULT_POLICY: Policy = {
     historySeeds: 50,
     holdoutUsers: 0.2,
     seed: 42,
+    excludeInteracted: 'auto',
   },
   segments: {
     newMaxAgeDays: 7,

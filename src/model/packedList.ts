@@ -20,7 +20,7 @@ export interface UserRecommendations {
   categories: number[];
   /** Items the user viewed, favourited or carted and did not buy, most recent first. */
   refind: number[];
-  /** Items the user bought (filtered from every answer). */
+  /** Items never shown to the user again: bought ones, or with `excludeInteracted: all` every past item. */
   bought: number[];
   /** Ranked personal list: item indices, best first. */
   items: Int32Array;

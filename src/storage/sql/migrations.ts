@@ -7,7 +7,8 @@ import { moduleLogger } from '../../logger';
 import type { SqlClient, SqlExecutor } from './client';
 import { toNumber } from './client';
 
-const log = moduleLogger('storage');
+// Resolved per use: the CLI configures the root logger after modules are loaded.
+const log = () => moduleLogger('storage');
 
 export interface Migration {
   version: number;
@@ -117,7 +118,7 @@ export async function migrate(client: SqlClient, migrations: readonly Migration[
     });
     if (didApply) {
       applied.push(migration.version);
-      log.info({ version: migration.version, name: migration.name }, 'applied migration');
+      log().info({ version: migration.version, name: migration.name }, 'applied migration');
     }
   }
   return applied;

@@ -6,7 +6,8 @@ import { from as copyFromStdin } from 'pg-copy-streams';
 import { moduleLogger } from '../../logger';
 import type { SqlClient, SqlExecutor, SqlParam, SqlResult } from './client';
 
-const log = moduleLogger('storage');
+// Resolved per use: the CLI configures the root logger after modules are loaded.
+const log = () => moduleLogger('storage');
 
 function executorFor(client: Pool | PoolClient): SqlExecutor {
   return {
@@ -41,7 +42,7 @@ export class PgSqlClient implements SqlClient {
     this.pool = new Pool(config);
     // An idle client losing its connection emits 'error' on the pool; without a listener that
     // would crash the process. The pool replaces the client on the next checkout.
-    this.pool.on('error', (err) => log.warn({ err }, 'idle PostgreSQL connection failed'));
+    this.pool.on('error', (err) => log().warn({ err }, 'idle PostgreSQL connection failed'));
     this.executor = executorFor(this.pool);
   }
 
