@@ -26,6 +26,12 @@ function parseIsoTime(value: string): number {
   return ms;
 }
 
+function parseFraction(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError('expected a fraction between 0 and 1');
+  return n;
+}
+
 function parsePort(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port number 0..65535');
@@ -67,8 +73,18 @@ function printTrainReport(report: TrainReport, json: boolean): void {
     ),
     `  timings ${Object.entries(report.timings).filter(([k]) => !k.includes('.')).map(([k, v]) => `${k}=${v.toFixed(2)}s`).join(' ')}`,
   ];
+  if (report.gate?.paired) {
+    const p = report.gate.paired;
+    lines.push(
+      `  gate: vs live ${p.liveVersion} on ${p.cases} newer holdout cases: candidate NDCG@10 ${p.candidate.ndcg10.toFixed(4)}, live ${p.live.ndcg10.toFixed(4)}`,
+    );
+  }
   if (report.gate && report.gate.reasons.length) {
-    lines.push(`  gate: ${report.gate.forced ? 'forced past' : 'refused'}: ${report.gate.reasons.join('; ')}`);
+    lines.push(
+      report.gate.forced
+        ? `  gate: forced past: ${report.gate.reasons.join('; ')}`
+        : `  gate: REFUSED, the live version keeps serving: ${report.gate.reasons.join('; ')}`,
+    );
   }
   process.stdout.write(`${lines.join('\n')}\n`);
 }
@@ -192,9 +208,9 @@ export function buildProgram(): Command {
     .option('--publish', 'publish into the cache and switch live if the quality gate passes')
     .option('--force', 'publish even if the quality gate refuses')
     .option('--now <iso>', 'the time segment rules and decay are measured from (default: newest event)', parseIsoTime)
-    .option('--tolerance <fraction>', 'relative NDCG@10 loss against the live version the gate accepts', (v) => Number(v), 0.02)
+    .option('--tolerance <fraction>', 'relative NDCG@10 loss against the live version the gate accepts (default 0.02)', parseFraction)
     .option('--json', 'print the report as JSON')
-    .action(async (opts: { publish?: boolean; force?: boolean; now?: number; tolerance: number; json?: boolean }) => {
+    .action(async (opts: { publish?: boolean; force?: boolean; now?: number; tolerance?: number; json?: boolean }) => {
       const config = loadConfig();
       const logger = configureLogger(config.logLevel, { toStderr: true });
       const report = await withStores(config, async ({ db, cache }) => {

@@ -10,7 +10,8 @@ import type { Logger } from '../src/logger';
 import { DatasetBuilder } from './dataset';
 import { trainModels, evaluateHoldout } from './train';
 import { newVersionId, writeArtifacts, listArtifactVersions } from './artifacts';
-import { publishVersion } from './publish';
+import { publishVersion, pruneVersions } from './publish';
+import { compareWithLive, decideGate, GateDecision } from './gate';
 
 export interface TrainOptions {
   db: Database;
@@ -22,14 +23,8 @@ export interface TrainOptions {
   force: boolean;
   /** Overrides "now" (epoch ms); default: the newest event. */
   now?: number;
-  /** Relative NDCG@10 loss against the live version that the gate still accepts. */
+  /** Relative NDCG@10 loss against the live version that the gate still accepts (default: policy). */
   tolerance?: number;
-}
-
-export interface GateDecision {
-  passed: boolean;
-  forced: boolean;
-  reasons: string[];
 }
 
 export interface TrainReport {
@@ -43,41 +38,8 @@ export interface TrainReport {
   timings: Record<string, number>;
   gate?: GateDecision;
   previous?: string | null;
-}
-
-interface HoldoutMetric {
-  hr10: number;
-  ndcg10: number;
-}
-
-function metricOf(metrics: Record<string, unknown> | undefined, model: string): HoldoutMetric | undefined {
-  const h = (metrics?.holdout as Record<string, HoldoutMetric> | undefined)?.[model];
-  return h && typeof h.ndcg10 === 'number' ? h : undefined;
-}
-
-/** Publishes only a candidate that beats popularity and does not lose to the live version. */
-export function decideGate(
-  candidate: Record<string, unknown>,
-  live: Record<string, unknown> | undefined,
-  tolerance: number,
-  force: boolean,
-): GateDecision {
-  const reasons: string[] = [];
-  const cand = metricOf(candidate, 'published');
-  const pop = metricOf(candidate, 'popular');
-  if (!cand) reasons.push('candidate has no holdout metrics');
-  else {
-    if (pop && cand.ndcg10 < pop.ndcg10 && cand.hr10 < pop.hr10) {
-      reasons.push(`candidate NDCG@10 ${cand.ndcg10.toFixed(4)} is below popularity's ${pop.ndcg10.toFixed(4)}`);
-    }
-    const liveMetric = metricOf(live, 'published');
-    if (liveMetric && cand.ndcg10 < liveMetric.ndcg10 * (1 - tolerance)) {
-      reasons.push(
-        `candidate NDCG@10 ${cand.ndcg10.toFixed(4)} is below the live version's ${liveMetric.ndcg10.toFixed(4)} (tolerance ${(tolerance * 100).toFixed(1)}%)`,
-      );
-    }
-  }
-  return { passed: reasons.length === 0 || force, forced: force && reasons.length > 0, reasons };
+  /** Old versions removed from the registry and MODELS_DIR after the publish. */
+  pruned?: string[];
 }
 
 export async function runTraining(opts: TrainOptions): Promise<TrainReport> {
@@ -149,7 +111,16 @@ export async function runTraining(opts: TrainOptions): Promise<TrainReport> {
     if (!opts.cache) throw new Error('publishing needs a cache');
 
     const live = await db.models.live();
-    const gate = decideGate(metrics, live?.metrics, opts.tolerance ?? 0.02, opts.force);
+    const paired = live ? await time('gate', () => compareWithLive(dataset, policy, opts.modelsDir, live.version)) : null;
+    const gate = decideGate({
+      candidateMetrics: metrics,
+      liveMetrics: live?.metrics,
+      paired,
+      tolerance: opts.tolerance ?? policy.gate.tolerance,
+      force: opts.force,
+    });
+    metrics.gate = gate;
+    await db.models.update(version, { metrics });
     report.gate = gate;
     if (!gate.passed) {
       await db.models.update(version, { status: 'rejected' });
@@ -163,6 +134,7 @@ export async function runTraining(opts: TrainOptions): Promise<TrainReport> {
     await db.models.update(version, { timings });
     report.status = 'live';
     report.previous = published.previous;
+    report.pruned = await pruneVersions({ cache: opts.cache, models: db.models, modelsDir: opts.modelsDir, policy, logger });
     return report;
   } catch (err) {
     await db.models.update(version, { status: 'failed' }).catch(() => undefined);

@@ -7,7 +7,7 @@ import type { RecommendationCache } from '../src/storage/cache/port';
 import type { ModelRegistry } from '../src/storage/ports';
 import type { Policy } from '../src/config/policy';
 import type { Logger } from '../src/logger';
-import { readManifest, readMetaBytes, readUserLists } from './artifacts';
+import { readManifest, readMetaBytes, readUserLists, removeArtifacts } from './artifacts';
 
 export interface PublishDeps {
   cache: RecommendationCache;
@@ -90,4 +90,30 @@ export async function restoreLiveIntoMemory(deps: PublishDeps): Promise<string |
   const ok = await deps.cache.switchLive(live.version, null, deps.policy.cache.previousVersionTtlSeconds);
   if (!ok) throw new Error(`could not load ${live.version} into the in-process cache`);
   return live.version;
+}
+
+/**
+ * Keeps the newest `policy.cache.keepVersions` versions (the live and the previous one always
+ * among them): older ones leave the registry, MODELS_DIR and the cache.
+ */
+export async function pruneVersions(deps: PublishDeps): Promise<string[]> {
+  const keep = deps.policy.cache.keepVersions;
+  const [live, previous] = await Promise.all([deps.cache.liveVersion(), deps.cache.previousVersion()]);
+  const all = await deps.models.list(); // newest first
+  const protectedVersions = new Set([live, previous].filter((v): v is string => Boolean(v)));
+  const kept = new Set<string>(protectedVersions);
+  for (const m of all) {
+    if (kept.size >= keep) break;
+    kept.add(m.version);
+  }
+  const removed: string[] = [];
+  for (const m of all) {
+    if (kept.has(m.version) || m.status === 'live' || m.status === 'training' || m.status === 'publishing') continue;
+    await deps.cache.deleteVersion(m.version).catch(() => undefined);
+    await removeArtifacts(deps.modelsDir, m.version);
+    await deps.models.remove(m.version);
+    removed.push(m.version);
+  }
+  if (removed.length) deps.logger.info({ removed, keep }, 'pruned old versions');
+  return removed;
 }

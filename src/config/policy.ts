@@ -87,6 +87,14 @@ export const policySchema = z
         sessionWeight: z.number().nonnegative(),
       })
       .strict(),
+    gate: z
+      .object({
+        /** Relative NDCG@10 loss against the live version that the quality gate still accepts. */
+        tolerance: z.number().min(0).max(1),
+        /** Fewer holdout cases newer than the live version than this: compare stored metrics instead. */
+        minPairedCases: z.number().int().min(1),
+      })
+      .strict(),
     cache: z
       .object({
         /** A replaced version's keys live this long after the switch, seconds. */
@@ -95,6 +103,8 @@ export const policySchema = z
         stagingTtlSeconds: z.number().int().positive(),
         /** Users per hash bucket of a version's lists. */
         usersPerBucket: z.number().int().min(1).max(100000),
+        /** Versions kept in the registry and MODELS_DIR (the live one always among them). */
+        keepVersions: z.number().int().min(2).max(1000),
       })
       .strict(),
   })
@@ -137,10 +147,12 @@ export const DEFAULT_POLICY: Policy = {
     boughtTtlSeconds: 7 * 24 * 3600,
     sessionWeight: 1,
   },
+  gate: { tolerance: 0.02, minPairedCases: 30 },
   cache: {
     previousVersionTtlSeconds: 3 * 24 * 3600,
     stagingTtlSeconds: 6 * 3600,
     usersPerBucket: 256,
+    keepVersions: 5,
   },
 };
 

@@ -45,6 +45,8 @@ export interface ModelRegistry {
   markLive(version: string, publishedAt: number): Promise<void>;
   live(): Promise<ModelVersionRecord | null>;
   withStatus(status: ModelStatus): Promise<ModelVersionRecord[]>;
+  /** Deletes a version's record; refuses (ConflictError) to delete the live version. */
+  remove(version: string): Promise<void>;
 }
 
 /** Everything backed by the relational database, opened and closed together. */

@@ -392,6 +392,16 @@ function contractFor(openFresh: Factory): void {
       // v1, v2 and the five c-versions that lost the race.
       expect(await db.models.withStatus('retired')).toHaveLength(7);
     });
+
+    it('removes retired versions but never the live one', async () => {
+      const live = (await db.models.live())!.version;
+      await db.models.create('doomed', T0 + 90 * MINUTE);
+      await db.models.remove('doomed');
+      expect(await db.models.get('doomed')).toBeNull();
+      await expect(db.models.remove(live)).rejects.toBeInstanceOf(ConflictError);
+      expect((await db.models.live())?.version).toBe(live);
+      await db.models.remove('never-existed');
+    });
   });
 }
 

@@ -449,6 +449,16 @@ export class SqlModelRegistry implements ModelRegistry {
     return rows[0] ? toModel(rows[0]) : null;
   }
 
+  async remove(version: string): Promise<void> {
+    const { rows } = await this.sql.query<{ status: string }>(
+      `DELETE FROM model_versions WHERE version = $1 AND status <> 'live' RETURNING status`,
+      [version],
+    );
+    if (rows.length === 0 && (await this.get(version))) {
+      throw new ConflictError(`model version '${version}' is live and cannot be removed`, { version });
+    }
+  }
+
   async withStatus(status: ModelStatus): Promise<ModelVersionRecord[]> {
     const { rows } = await this.sql.query<ModelRow>(
       `SELECT ${MODEL_COLUMNS} FROM model_versions WHERE status = $1 ORDER BY created_at DESC, version DESC`,
