@@ -76,7 +76,7 @@ function printTrainReport(report: TrainReport, json: boolean): void {
   if (report.gate?.paired) {
     const p = report.gate.paired;
     lines.push(
-      `  gate: vs live ${p.liveVersion} on ${p.cases} newer holdout cases: candidate NDCG@10 ${p.candidate.ndcg10.toFixed(4)}, live ${p.live.ndcg10.toFixed(4)}`,
+      `  gate: vs live ${p.liveVersion}${p.samePolicy ? " (same policy)" : ""} on ${p.cases} holdout cases: candidate NDCG@10 ${p.candidate.ndcg10.toFixed(4)}, live ${p.live.ndcg10.toFixed(4)}`,
     );
   }
   if (report.gate && report.gate.reasons.length) {

@@ -2,21 +2,18 @@
  * The promotion gate. A candidate is published only if, on a holdout carved from the latest data,
  * it beats popularity and does not lose to the live version by more than the tolerance.
  *
- * The comparison with the live version is paired: the holdout cases whose target happened after
- * the live version's "now" are scored twice, once with the candidate fitted without them and once
- * with the lists the live version actually serves (its artifacts), so neither side has seen the
- * targets. When too few such cases exist (retraining on the same data), the live version's stored
- * holdout metrics are the fallback yardstick.
+ * The comparison with the live version is paired: the live version's recorded policy is fitted on
+ * the very same training split and scored on the very same holdout cases as the candidate, so
+ * the only difference is the configuration (a regression such as a crippled neighbour count is
+ * caught). The live version's recorded holdout metric is also checked with a wider drift
+ * tolerance, which catches a bad night of data that makes every configuration worse.
  */
-import type { Policy } from '../src/config/policy';
-import { decodeUserRecommendations } from '../src/model/packedList';
-import { decodeVersionMeta } from '../src/model/versionMeta';
-import { Dataset, TYPE_PURCHASE } from './dataset';
-import { hitAndNdcg } from './evaluate';
-import { fitModel } from './model';
-import { Ranker } from './rank';
+import { isDeepStrictEqual } from 'util';
+import { buildPolicy, Policy } from '../src/config/policy';
+import type { Dataset } from './dataset';
+import { evaluateSplit } from './evaluate';
 import { carveHoldout, exclusionMode } from './train';
-import { readManifest, readMetaBytes, readUserLists } from './artifacts';
+import { readManifest } from './artifacts';
 
 export interface Metric {
   hr10: number;
@@ -25,9 +22,12 @@ export interface Metric {
 
 export interface PairedComparison {
   liveVersion: string;
+  /** Holdout cases both were scored on. */
   cases: number;
   candidate: Metric;
   live: Metric;
+  /** True when the live version's policy equals the candidate's (the live side was not refitted). */
+  samePolicy: boolean;
 }
 
 export interface GateDecision {
@@ -37,76 +37,33 @@ export interface GateDecision {
   paired?: PairedComparison;
 }
 
-const K = 10;
-
-/** Scores candidate and live on the holdout cases newer than the live version; null if too few. */
+/**
+ * Fits the live version's recorded policy on the candidate's holdout split and scores both on the
+ * same cases. Null when the live version's manifest (and so its policy) is not on disk.
+ */
 export async function compareWithLive(
   dataset: Dataset,
   policy: Policy,
   modelsDir: string,
   liveVersion: string,
+  candidate: Metric,
 ): Promise<PairedComparison | null> {
-  let liveNow: number;
+  let livePolicy: Policy;
   try {
-    liveNow = Date.parse((await readManifest(modelsDir, liveVersion)).now);
+    livePolicy = buildPolicy((await readManifest(modelsDir, liveVersion)).policy);
   } catch {
-    return null; // the live version's artifacts are gone: nothing to pair with
+    return null;
   }
-  const { train, cases } = carveHoldout(dataset, policy);
-  const fresh = cases.filter((c) => dataset.evTs[dataset.userStart[c.user + 1] - 1] > liveNow);
-  if (fresh.length < policy.gate.minPairedCases) return null;
-
-  const all = exclusionMode(dataset, policy) === 'all';
-  const excludedOf = (u: number): Set<string> => {
-    const out = new Set<string>();
-    for (let k = train.userStart[u]; k < train.userStart[u + 1]; k++) {
-      if (all || train.evType[k] === TYPE_PURCHASE) out.add(train.itemIds[train.evItem[k]]);
-    }
-    return out;
-  };
-
-  // Candidate: fitted without the targets, ranked as publishing would.
-  const ranker = new Ranker(fitModel(train, policy).model);
-  const candidate: Metric = { hr10: 0, ndcg10: 0 };
-  for (const c of fresh) {
-    const list = ranker.rank(c.user, K, all ? 'history' : 'bought');
-    const pos = Array.from(list.items).indexOf(c.item);
-    const m = hitAndNdcg(pos + 1, K);
-    candidate.hr10 += m.hr;
-    candidate.ndcg10 += m.ndcg;
+  const split = carveHoldout(dataset, policy);
+  const samePolicy = isDeepStrictEqual(livePolicy, policy);
+  let live: Metric = candidate;
+  if (!samePolicy) {
+    // Each side filters as it would when serving; the targets are the same.
+    const exclude = exclusionMode(dataset, livePolicy) === 'all' ? 'history' : 'bought';
+    const [r] = evaluateSplit({ ...split, exclude }, livePolicy, ['published']);
+    live = { hr10: r.hr10, ndcg10: r.ndcg10 };
   }
-
-  // Live: the lists it serves, with the service's filters and its `new`-user fallback.
-  const meta = decodeVersionMeta(await readMetaBytes(modelsDir, liveVersion));
-  const wanted = new Set(fresh.map((c) => dataset.userIds[c.user]));
-  const lists = new Map<string, string[]>();
-  for await (const chunk of readUserLists(modelsDir, liveVersion)) {
-    for (const [userId, packed] of chunk) {
-      if (!wanted.has(userId)) continue;
-      lists.set(userId, Array.from(decodeUserRecommendations(packed).items, (i) => meta.itemIds[i]));
-    }
-  }
-  const fallback = [...(meta.lists.trending ?? []), ...(meta.lists.popular ?? [])].map((i) => meta.itemIds[i]);
-  const live: Metric = { hr10: 0, ndcg10: 0 };
-  for (const c of fresh) {
-    const userId = dataset.userIds[c.user];
-    const excluded = excludedOf(c.user);
-    const shown: string[] = [];
-    for (const id of [...(lists.get(userId) ?? []), ...fallback]) {
-      if (shown.length >= K) break;
-      if (!excluded.has(id) && !shown.includes(id)) shown.push(id);
-    }
-    const m = hitAndNdcg(shown.indexOf(dataset.itemIds[c.item]) + 1, K);
-    live.hr10 += m.hr;
-    live.ndcg10 += m.ndcg;
-  }
-  const n = fresh.length;
-  return {
-    liveVersion,
-    cases: n,
-    candidate: { hr10: candidate.hr10 / n, ndcg10: candidate.ndcg10 / n },
-    live: { hr10: live.hr10 / n, ndcg10: live.ndcg10 / n },
-  };
+  return { liveVersion, cases: split.cases.length, candidate, live, samePolicy };
 }
 
 function holdoutMetric(metrics: Record<string, unknown> | undefined, model: string): Metric | undefined {
@@ -120,9 +77,10 @@ export function decideGate(args: {
   liveMetrics?: Record<string, unknown>;
   paired?: PairedComparison | null;
   tolerance: number;
+  driftTolerance: number;
   force: boolean;
 }): GateDecision {
-  const { tolerance } = args;
+  const { tolerance, driftTolerance } = args;
   const reasons: string[] = [];
   const cand = holdoutMetric(args.candidateMetrics, 'published');
   const pop = holdoutMetric(args.candidateMetrics, 'popular');
@@ -135,14 +93,15 @@ export function decideGate(args: {
     const { candidate, live, cases, liveVersion } = args.paired;
     if (candidate.ndcg10 < live.ndcg10 * (1 - tolerance)) {
       reasons.push(
-        `candidate NDCG@10 ${candidate.ndcg10.toFixed(4)} is below live ${liveVersion}'s ${live.ndcg10.toFixed(4)} on ${cases} holdout cases newer than it (tolerance ${pct})`,
+        `candidate NDCG@10 ${candidate.ndcg10.toFixed(4)} is below live ${liveVersion}'s ${live.ndcg10.toFixed(4)} on the same ${cases} holdout cases (tolerance ${pct})`,
       );
     }
-  } else if (cand) {
-    const stored = holdoutMetric(args.liveMetrics, 'published');
-    if (stored && cand.ndcg10 < stored.ndcg10 * (1 - tolerance)) {
-      reasons.push(`candidate NDCG@10 ${cand.ndcg10.toFixed(4)} is below the live version's recorded ${stored.ndcg10.toFixed(4)} (tolerance ${pct})`);
-    }
+  }
+  const stored = holdoutMetric(args.liveMetrics, 'published');
+  if (cand && stored && cand.ndcg10 < stored.ndcg10 * (1 - driftTolerance)) {
+    reasons.push(
+      `candidate NDCG@10 ${cand.ndcg10.toFixed(4)} dropped below the live version's recorded ${stored.ndcg10.toFixed(4)} by more than ${(driftTolerance * 100).toFixed(0)}%`,
+    );
   }
   return {
     passed: reasons.length === 0 || args.force,

@@ -111,12 +111,18 @@ export async function runTraining(opts: TrainOptions): Promise<TrainReport> {
     if (!opts.cache) throw new Error('publishing needs a cache');
 
     const live = await db.models.live();
-    const paired = live ? await time('gate', () => compareWithLive(dataset, policy, opts.modelsDir, live.version)) : null;
+    const heldOut = (holdout as Record<string, { hr10: number; ndcg10: number }>).published;
+    const candidateMetric = heldOut ? { hr10: heldOut.hr10, ndcg10: heldOut.ndcg10 } : undefined;
+    const paired =
+      live && candidateMetric
+        ? await time('gate', () => compareWithLive(dataset, policy, opts.modelsDir, live.version, candidateMetric))
+        : null;
     const gate = decideGate({
       candidateMetrics: metrics,
       liveMetrics: live?.metrics,
       paired,
       tolerance: opts.tolerance ?? policy.gate.tolerance,
+      driftTolerance: policy.gate.driftTolerance,
       force: opts.force,
     });
     metrics.gate = gate;

@@ -91,8 +91,11 @@ export const policySchema = z
       .object({
         /** Relative NDCG@10 loss against the live version that the quality gate still accepts. */
         tolerance: z.number().min(0).max(1),
-        /** Fewer holdout cases newer than the live version than this: compare stored metrics instead. */
-        minPairedCases: z.number().int().min(1),
+        /**
+         * Relative NDCG@10 drop against the live version's recorded holdout metric (other data) that
+         * is still accepted; wider than `tolerance` because the data moved too.
+         */
+        driftTolerance: z.number().min(0).max(1),
       })
       .strict(),
     cache: z
@@ -147,7 +150,7 @@ export const DEFAULT_POLICY: Policy = {
     boughtTtlSeconds: 7 * 24 * 3600,
     sessionWeight: 1,
   },
-  gate: { tolerance: 0.02, minPairedCases: 30 },
+  gate: { tolerance: 0.02, driftTolerance: 0.3 },
   cache: {
     previousVersionTtlSeconds: 3 * 24 * 3600,
     stagingTtlSeconds: 6 * 3600,

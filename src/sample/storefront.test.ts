@@ -48,10 +48,7 @@ describe('generateStorefront', () => {
     expect(JSON.stringify(generateStorefront({ ...small, seed: 2 }))).not.toBe(a);
   });
 
-  it('has the demo size and is fast', () => {
-    const started = Date.now();
-    generateStorefront(DEFAULT_STOREFRONT_OPTIONS);
-    expect(Date.now() - started).toBeLessThan(1000);
+  it('has the demo size', () => {
     expect(new Set(sample.events.map((e) => e.userId)).size).toBe(DEFAULT_STOREFRONT_OPTIONS.users);
     expect(sample.items).toHaveLength(DEFAULT_STOREFRONT_OPTIONS.items);
     expect(new Set(sample.items.map((i) => i.category)).size).toBe(DEFAULT_STOREFRONT_OPTIONS.categories);
