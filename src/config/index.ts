@@ -6,7 +6,8 @@ import path from 'path';
 import { z } from 'zod';
 import { buildPolicy, Policy } from './policy';
 
-export { Policy, FallbackStep, FALLBACK_STEPS, DEFAULT_POLICY, buildPolicy } from './policy';
+export type { Policy, FallbackStep } from './policy';
+export { FALLBACK_STEPS, DEFAULT_POLICY, buildPolicy } from './policy';
 
 const emptyToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
 const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
