@@ -11,6 +11,7 @@ import { Dataset, filterDataset, TYPE_PURCHASE } from './dataset';
 import { evaluateSplit, ModelName, MODELS, TestCase } from './evaluate';
 import { DEFAULT_FIT, fitModel, FitOptions } from './model';
 import { Ranker } from './rank';
+import type { UserFeatures } from './segments';
 
 /** Items kept in a user's refind list and bought list (packedList.ts). */
 export const MAX_REFIND = 20;
@@ -100,7 +101,7 @@ export function trainModels(dataset: Dataset, policy: Policy, opts: TrainOptions
   (meta.info as Record<string, unknown>).exclude = exclusion;
   const users = function* (): Iterable<[string, UserRecommendations]> {
     for (let u = 0; u < ds.nUsers; u++) {
-      yield [ds.userIds[u], userRecommendations(ds, ranker, model.favourites, segments.codes, u, policy.training.topN, exclusion)];
+      yield [ds.userIds[u], userRecommendations(ds, ranker, model.favourites, segments.codes, u, policy.training.topN, exclusion, segments.features)];
     }
   };
 
@@ -131,6 +132,7 @@ export function userRecommendations(
   u: number,
   topN: number,
   exclusion: ExclusionMode = 'purchased',
+  features?: UserFeatures,
 ): UserRecommendations {
   const all = exclusion === 'all';
   const list = ranker.rank(u, topN, all ? 'history' : 'bought');
@@ -151,6 +153,18 @@ export function userRecommendations(
   }
   return {
     segment: SEGMENTS[segmentCodes[u]],
+    ...(features
+      ? {
+          features: {
+            firstSeen: features.firstSeen[u],
+            lastSeen: features.lastSeen[u],
+            distinctItems: features.distinctItems[u],
+            purchases: features.purchases[u],
+            monetary: features.monetary[u],
+            rfm: Number.isFinite(features.rfm[u]) ? features.rfm[u] : null,
+          },
+        }
+      : {}),
     categories: Array.from(favourites.indices.subarray(favourites.indptr[u], favourites.indptr[u + 1])),
     refind,
     bought,
