@@ -101,3 +101,31 @@ describe('purchase protocol', () => {
     expect(pub.hr10).toBe(1);
   });
 });
+
+describe('per-run tuning of the published blend', () => {
+  // 60 shoppers: carted own item, shared browsing cluster, then the purchase; two rounds each.
+  const events: StoreEvent[] = [];
+  for (let u = 0; u < 60; u++) {
+    for (const [r, off] of [[0, 0], [1, 2], [2, 4]] as const) {
+      const own = `own${u}r${r}`;
+      events.push(ev(`s${u}`, own, 'view', 1 + off + u * 0.001), ev(`s${u}`, own, 'cart', 1.01 + off + u * 0.001));
+      for (let c = 0; c < 4; c++) events.push(ev(`s${u}`, `c${c}`, 'view', 1.02 + off + c * 0.001 + u * 0.001));
+      events.push(ev(`s${u}`, own, 'purchase', 1.5 + off + u * 0.001));
+    }
+  }
+  const items = new Map<string, string | null>();
+
+  it('is deterministic, and tune: false gives the untuned blend', () => {
+    const a = evaluate(events, items, 'purchase', { policy });
+    const b = evaluate(events, items, 'purchase', { policy });
+    const strip = (r: typeof a) => r.results.map(({ fitSeconds: _f, recommendSeconds: _r, ...m }) => m);
+    expect(strip(a)).toEqual(strip(b));
+    const untuned = evaluate(events, items, 'purchase', { policy, tune: false, fit: { rank: { refindWeight: 0 } } });
+    const tuned = evaluate(events, items, 'purchase', { policy, fit: { rank: { refindWeight: 0 } } });
+    const pub = (r: typeof a) => r.results.find((m) => m.model === 'published')!;
+    expect(pub(tuned).ndcg10).toBeGreaterThan(pub(untuned).ndcg10);
+    // The bare itemcf model keeps only the itemcf part of the (tuned) blend.
+    const cf = (r: typeof a) => r.results.find((m) => m.model === 'itemcf')!;
+    expect(cf(tuned).ndcg10).toBeCloseTo(cf(untuned).ndcg10, 12);
+  });
+});

@@ -14,6 +14,7 @@ import type { Dataset } from './dataset';
 import { evaluateSplit } from './evaluate';
 import { carveHoldout, exclusionMode } from './train';
 import { readManifest } from './artifacts';
+import { tuneRankParams } from './tuning';
 
 export interface Metric {
   hr10: number;
@@ -60,7 +61,8 @@ export async function compareWithLive(
   if (!samePolicy) {
     // Each side filters as it would when serving; the targets are the same.
     const exclude = exclusionMode(dataset, livePolicy) === 'all' ? 'history' : 'bought';
-    const [r] = evaluateSplit({ ...split, exclude }, livePolicy, ['published']);
+    const tuned = tuneRankParams(split.train, livePolicy);
+    const [r] = evaluateSplit({ ...split, exclude }, livePolicy, ['published'], { rank: tuned.params }, tuned.seconds);
     live = { hr10: r.hr10, ndcg10: r.ndcg10 };
   }
   return { liveVersion, cases: split.cases.length, candidate, live, samePolicy };

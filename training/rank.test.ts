@@ -3,12 +3,12 @@ import { sourceName } from '../src/model/sources';
 import type { Item, StoreEvent } from '../src/domain/types';
 import { DatasetBuilder } from './dataset';
 import { fitModel } from './model';
-import { Ranker } from './rank';
+import { CandidateSource, DEFAULT_RANK, Ranker, RankParams } from './rank';
 import { ev, item } from './testkit';
 
 const policy = buildPolicy();
 
-function setup(extra: StoreEvent[], items: Item[] = []) {
+function setup(extra: StoreEvent[], items: Item[] = [], params: Partial<RankParams> = {}, sources?: CandidateSource[]) {
   const b = new DatasetBuilder();
   b.addItems(items);
   for (let u = 0; u < 30; u++) {
@@ -19,8 +19,8 @@ function setup(extra: StoreEvent[], items: Item[] = []) {
   }
   b.add(extra);
   const ds = b.build();
-  const fitted = fitModel(ds, policy);
-  const ranker = new Ranker(fitted.model);
+  const fitted = fitModel(ds, policy, { rank: params });
+  const ranker = new Ranker({ ...fitted.model, sources });
   const rank = (user: string, n = 10, mode: 'bought' | 'history' = 'bought') => {
     const r = ranker.rank(ds.userIndex.get(user)!, n, mode);
     return { ids: Array.from(r.items).map((i) => ds.itemIds[i]), sources: Array.from(r.sources).map(sourceName), scores: Array.from(r.scores) };
@@ -78,5 +78,55 @@ describe('Ranker', () => {
     expect(ids.length).toBeLessThan(20); // neighbours of X only: no popularity fill
     expect(ids).not.toContain('P');
     expect(Array.from(r.sources).every((c) => sourceName(c) === 'itemcf')).toBe(true);
+  });
+
+  it('blends an extra candidate source by its weight and names it as the source', () => {
+    const extra = [ev('t', 'X', 'view', 50), ev('t', 'Y', 'purchase', 51)];
+    const holder: { index?: Map<string, number> } = {};
+    const ext = (weight: number): CandidateSource => ({
+      source: 'embedding',
+      weight,
+      scores: (u, add) => {
+        if (u < 0 || !holder.index) return;
+        add(holder.index.get('noise3')!, 2);
+        add(holder.index.get('Y')!, 1); // bought: filtered by the ranker
+      },
+    });
+    const on = setup(extra, [], {}, [ext(5)]);
+    holder.index = on.ds.itemIndex;
+    const t = on.rank('t', 10);
+    expect(t.ids[0]).toBe('noise3');
+    expect(t.sources[0]).toBe('embedding');
+    expect(t.ids).not.toContain('Y');
+    const off = setup(extra, [], {}, [ext(0)]);
+    holder.index = off.ds.itemIndex;
+    expect(off.rank('t', 10).ids[0]).not.toBe('noise3');
+  });
+
+  it('session position and cart intent lift what was touched last and what was carted', () => {
+    const extra = [ev('t', 'P', 'view', 50), ev('t', 'P', 'view', 50.001), ev('t', 'Q', 'view', 50.002), ev('t', 'X', 'view', 50.003)];
+    const base = setup(extra, [], { refindWeight: 0 }).rank('t', 20);
+    const pos = setup(extra, [], { refindWeight: 0, refindPositionWeight: 10, refindPositionDecay: 0.5 }).rank('t', 20);
+    expect(pos.ids.slice(0, 3)).toEqual(['X', 'Q', 'P']); // newest distinct item first
+    expect(pos.sources[0]).toBe('refind');
+    expect(base.ids[0]).not.toBe('X');
+    const cart = setup([...extra, ev('t', 'noise5', 'cart', 40)], [], { refindWeight: 0, intentWeight: 10, intentHalfLifeHours: 1e6 }).rank('t', 20);
+    expect(cart.ids[0]).toBe('noise5');
+  });
+
+  it('adds popular items of the categories of the latest items when categoryWeight > 0', () => {
+    const items = [item('P', 'cp'), item('Q', 'cp'), item('X', 'cx'), item('Y', 'cx'), item('Z', 'cx')];
+    const extra = [ev('t', 'X', 'view', 50), ev('w', 'Z', 'view', 40), ev('w2', 'Z', 'view', 40)];
+    const off = setup(extra, items).rank('t', 20);
+    const on = setup(extra, items, { categoryWeight: 5 }).rank('t', 20);
+    expect(on.ids.indexOf('Z')).toBeGreaterThanOrEqual(0);
+    expect(on.ids.indexOf('Z')).toBeLessThan(off.ids.indexOf('Z') < 0 ? 99 : off.ids.indexOf('Z'));
+    expect(on.sources[on.ids.indexOf('Z')]).toBe('category_popular');
+  });
+
+  it('defaults keep every new term off', () => {
+    expect(DEFAULT_RANK.refindPositionWeight).toBe(0);
+    expect(DEFAULT_RANK.intentWeight).toBe(0);
+    expect(DEFAULT_RANK.categoryWeight).toBe(0);
   });
 });

@@ -15,8 +15,8 @@
 import type { Policy } from '../src/config/policy';
 import { Segment, SEGMENTS } from '../src/domain/types';
 import type { Csr } from '../src/model/versionMeta';
-import { sourceCode } from '../src/model/sources';
-import { Dataset, TYPE_PURCHASE } from './dataset';
+import { PackedSource, sourceCode } from '../src/model/sources';
+import { Dataset, TYPE_CART, TYPE_FAV, TYPE_PURCHASE } from './dataset';
 import type { FallbackLists, Popularity } from './popularity';
 import { TopK } from './topk';
 
@@ -29,15 +29,72 @@ export interface RankParams {
   refindHalfLifeHours: number;
   /** Weight of the (normalised) global popularity added to each candidate. */
   popularityWeight: number;
+  /**
+   * Refind strength of a fav and a cart event relative to a view (a view counts 1); NaN = the
+   * policy's event weights (fav / view, cart / view).
+   */
+  refindFav: number;
+  refindCart: number;
+  /**
+   * Session position: a touched, not bought item also scores refindPositionWeight x
+   * refindPositionDecay^p, p = its position among the user's distinct items, newest first (0 = the
+   * last item touched). Position says "what was being looked at just now" independently of how
+   * many events the item collected. 0 = off.
+   */
+  refindPositionWeight: number;
+  refindPositionDecay: number;
+  /**
+   * Category source: popular items of the categories of the user's most recent distinct items
+   * (category weight seedDecay^p), scored categoryWeight x item popularity / the category's best,
+   * at most categoryCandidates per category. 0 = off (also off when the data has no categories).
+   */
+  categoryWeight: number;
+  categoryCandidates: number;
+  /**
+   * Purchase intent: a carted or favourited, not bought item also scores intentWeight x
+   * max over those events of (1 for a cart, intentFav for a fav) x 0.5^(age / intentHalfLifeHours),
+   * age before the user's last event. A cart stays a likely purchase for days while views fade
+   * within hours; a separate half-life keeps both. 0 = off.
+   */
+  intentWeight: number;
+  intentHalfLifeHours: number;
+  intentFav: number;
 }
 
-/** Chosen on validation splits carved from training data (see itemcf.ts). */
+/**
+ * Chosen on validation splits carved from training data (tuning.ts); evaluation and training may
+ * tune them per run (tuneRankParams) on the same kind of split.
+ */
 export const DEFAULT_RANK: RankParams = {
   seedDecay: 0.7,
   refindWeight: 2,
   refindHalfLifeHours: 24,
   popularityWeight: 0,
+  refindFav: NaN,
+  refindCart: NaN,
+  refindPositionWeight: 0,
+  refindPositionDecay: 0.5,
+  categoryWeight: 0,
+  categoryCandidates: 20,
+  intentWeight: 0,
+  intentHalfLifeHours: 72,
+  intentFav: 0.5,
 };
+
+/**
+ * Extension point for further candidate generators (an embedding model, a live session model...):
+ * each source adds (item, score) pairs for a user; the Ranker normalises a source's scores per user
+ * (divides by the user's best) and adds weight x normalised score to the blend. Excluded and
+ * unavailable items are filtered by the Ranker, so a source needs not know them.
+ */
+export interface CandidateSource {
+  /** Provenance reported for items this source contributes most to. */
+  source: PackedSource;
+  /** Blend weight against the (normalised) itemcf score. */
+  weight: number;
+  /** Calls add(item, score) for user index u's candidates (score > 0). u = -1: unknown user. */
+  scores(u: number, add: (item: number, score: number) => void): void;
+}
 
 export interface RankModel {
   /** Training data: histories, categories, availability and the id tie order come from here. */
@@ -51,6 +108,8 @@ export interface RankModel {
   segments: Uint8Array;
   /** Favourite categories per user (rows). */
   favourites: { indptr: Int32Array; indices: Int32Array };
+  /** Extra candidate sources blended into the ranking (see CandidateSource); none by default. */
+  sources?: CandidateSource[];
 }
 
 export interface RankedList {
@@ -72,25 +131,62 @@ const HOUR_MS = 3600 * 1000;
 export class Ranker {
   private readonly cf: Float64Array;
   private readonly refind: Float64Array;
+  private readonly position: Float64Array;
+  private readonly category: Float64Array;
+  private readonly extra: Float64Array[];
+  private readonly extraMax: Float64Array;
   private readonly mark: Int32Array;
   private readonly excluded: Int32Array;
   private readonly candidates: Int32Array;
   private readonly seedMark: Int32Array;
   private readonly strongest: Float64Array;
+  private readonly intent: Float64Array;
+  private readonly catMark: Int32Array;
   private readonly typeWeight: number[];
+  private readonly refindTypeWeight: number[];
+  private readonly extraSources: CandidateSource[];
   private stamp = 0;
 
   constructor(readonly model: RankModel) {
     const n = model.ds.nItems;
     this.cf = new Float64Array(n);
     this.refind = new Float64Array(n);
+    this.position = new Float64Array(n);
+    this.category = new Float64Array(n);
     this.mark = new Int32Array(n);
     this.excluded = new Int32Array(n);
     this.candidates = new Int32Array(n);
     this.seedMark = new Int32Array(n);
     this.strongest = new Float64Array(n);
+    this.intent = new Float64Array(n);
+    this.catMark = new Int32Array(Math.max(1, model.ds.categories.length));
     const w = model.policy.eventWeights;
     this.typeWeight = [w.view, w.fav, w.cart, w.purchase];
+    const p = model.params;
+    const view = w.view > 0 ? w.view : 1;
+    this.refindTypeWeight = [
+      1,
+      Number.isFinite(p.refindFav) ? p.refindFav : w.fav / view,
+      Number.isFinite(p.refindCart) ? p.refindCart : w.cart / view,
+      0,
+    ];
+    this.extraSources = model.sources ?? [];
+    this.extra = this.extraSources.map(() => new Float64Array(n));
+    this.extraMax = new Float64Array(this.extraSources.length);
+  }
+
+  /** Registers `it` as a candidate of the current user (scores reset) unless already one. */
+  private touch(it: number, stamp: number, nc: number): number {
+    if (this.mark[it] === stamp) return nc;
+    this.mark[it] = stamp;
+    this.cf[it] = 0;
+    this.refind[it] = 0;
+    this.position[it] = 0;
+    this.intent[it] = 0;
+    this.category[it] = 0;
+    for (const e of this.extra) e[it] = 0;
+    this.candidates[nc] = it;
+    return nc + 1;
   }
 
   /**
@@ -104,23 +200,31 @@ export class Ranker {
     const b = u >= 0 ? ds.userStart[u + 1] : 0;
     let nc = 0;
 
-    // Exclusions and refind scores in one pass over the user's history.
+    // Exclusions, then refind scores and session positions (newest first) in one backward pass.
     const lastTs = b > a ? ds.evTs[b - 1] : 0;
     const halfLife = params.refindHalfLifeHours * HOUR_MS;
     for (let k = a; k < b; k++) {
       const it = ds.evItem[k];
       if (exclude === 'history' || ds.evType[k] === TYPE_PURCHASE) this.excluded[it] = stamp;
     }
-    for (let k = a; k < b; k++) {
+    const usePosition = params.refindPositionWeight > 0;
+    const useIntent = params.intentWeight > 0;
+    const intentHalfLife = params.intentHalfLifeHours * HOUR_MS;
+    let distinct = 0;
+    for (let k = b - 1; k >= a; k--) {
       const it = ds.evItem[k];
       if (this.excluded[it] === stamp || !ds.itemAvailable[it]) continue;
-      if (this.mark[it] !== stamp) {
-        this.mark[it] = stamp;
-        this.cf[it] = 0;
-        this.refind[it] = 0;
-        this.candidates[nc++] = it;
+      const first = this.mark[it] !== stamp;
+      nc = this.touch(it, stamp, nc);
+      const age = lastTs - ds.evTs[k];
+      const type = ds.evType[k];
+      this.refind[it] += this.refindTypeWeight[type] * Math.pow(0.5, age / halfLife);
+      if (first && usePosition) this.position[it] = params.refindPositionWeight * Math.pow(params.refindPositionDecay, distinct);
+      if (first) distinct++;
+      if (useIntent && (type === TYPE_CART || type === TYPE_FAV)) {
+        const v = params.intentWeight * (type === TYPE_CART ? 1 : params.intentFav) * Math.pow(0.5, age / intentHalfLife);
+        if (v > this.intent[it]) this.intent[it] = v;
       }
-      this.refind[it] += this.typeWeight[ds.evType[k]] * Math.pow(0.5, (lastTs - ds.evTs[k]) / halfLife);
     }
 
     // Strongest event type per touched item (seed weight), then itemcf from the most recent
@@ -146,14 +250,24 @@ export class Ranker {
       for (let p = similar.indptr[s]; p < similar.indptr[s + 1]; p++) {
         const j = similar.indices[p];
         if (this.excluded[j] === stamp || !ds.itemAvailable[j]) continue;
-        if (this.mark[j] !== stamp) {
-          this.mark[j] = stamp;
-          this.cf[j] = 0;
-          this.refind[j] = 0;
-          this.candidates[nc++] = j;
-        }
+        nc = this.touch(j, stamp, nc);
         this.cf[j] += w * similar.scores[p];
       }
+    }
+
+    if (params.categoryWeight > 0 && b > a) nc = this.categoryCandidates(a, b, stamp, nc);
+
+    // Extra sources (extension point), each normalised by its best score for this user.
+    for (let x = 0; x < this.extraSources.length; x++) {
+      const arr = this.extra[x];
+      let max = 0;
+      this.extraSources[x].scores(u, (it, score) => {
+        if (!(score > 0) || it < 0 || it >= ds.nItems || this.excluded[it] === stamp || !ds.itemAvailable[it]) return;
+        nc = this.touch(it, stamp, nc);
+        arr[it] += score;
+        if (arr[it] > max) max = arr[it];
+      });
+      this.extraMax[x] = max;
     }
 
     // Blend on per-user normalised scales so the weights mean the same for every user.
@@ -166,25 +280,79 @@ export class Ranker {
     }
     const maxPop = popularity.order.length > 0 ? popularity.score[popularity.order[0]] : 0;
     const heap = new TopK(n, ds.itemOrder);
+    const cfScale = maxCf > 0 ? 1 / maxCf : 0;
+    const reScale = maxRe > 0 ? params.refindWeight / maxRe : 0;
+    const popScale = maxPop > 0 ? params.popularityWeight / maxPop : 0;
     for (let c = 0; c < nc; c++) {
       const it = this.candidates[c];
-      const cf = maxCf > 0 ? this.cf[it] / maxCf : 0;
-      const re = maxRe > 0 ? (params.refindWeight * this.refind[it]) / maxRe : 0;
-      const pop = maxPop > 0 ? (params.popularityWeight * popularity.score[it]) / maxPop : 0;
-      heap.push(it, cf + re + pop);
+      let score = this.cf[it] * cfScale + this.refind[it] * reScale + this.position[it] + this.intent[it] + popularity.score[it] * popScale + this.category[it];
+      for (let x = 0; x < this.extra.length; x++) {
+        if (this.extraMax[x] > 0) score += (this.extraSources[x].weight * this.extra[x][it]) / this.extraMax[x];
+      }
+      heap.push(it, score);
     }
     const top = heap.drain();
     const items: number[] = Array.from(top.ids);
     const scores: number[] = Array.from(top.scores);
     const sources: number[] = items.map((it) => {
-      const cf = maxCf > 0 ? this.cf[it] / maxCf : 0;
-      const re = maxRe > 0 ? (params.refindWeight * this.refind[it]) / maxRe : 0;
-      return re > cf ? SRC_REFIND : SRC_ITEMCF;
+      // Provenance: the component contributing most.
+      let best = this.cf[it] * cfScale;
+      let src = SRC_ITEMCF;
+      const re = this.refind[it] * reScale + this.position[it] + this.intent[it];
+      if (re > best) {
+        best = re;
+        src = SRC_REFIND;
+      }
+      if (this.category[it] > best) {
+        best = this.category[it];
+        src = SRC_CATEGORY;
+      }
+      for (let x = 0; x < this.extra.length; x++) {
+        const v = this.extraMax[x] > 0 ? (this.extraSources[x].weight * this.extra[x][it]) / this.extraMax[x] : 0;
+        if (v > best) {
+          best = v;
+          src = sourceCode(this.extraSources[x].source);
+        }
+      }
+      return src;
     });
     for (const it of items) this.mark[it] = -stamp; // now "taken": fills skip them
 
     if (fill && items.length < n) this.fill(u, n, stamp, items, scores, sources);
     return { items: Int32Array.from(items), scores: Float32Array.from(scores), sources: Uint8Array.from(sources) };
+  }
+
+  /**
+   * Popular items of the categories of the user's most recent distinct items: category weight
+   * seedDecay^(distinct-category position), item score categoryWeight x category weight x
+   * popularity / the category's best.
+   */
+  private categoryCandidates(a: number, b: number, stamp: number, nc: number): number {
+    const { ds, params, fallback } = this.model;
+    const rows = fallback.categoryLists.category_popular;
+    if (!rows) return nc;
+    let w = 1;
+    let used = 0;
+    const maxCategories = 3;
+    for (let k = b - 1; k >= a && used < maxCategories; k--) {
+      const c = ds.itemCategory[ds.evItem[k]];
+      if (c < 0 || this.catMark[c] === stamp) continue;
+      this.catMark[c] = stamp;
+      used++;
+      const from = rows.indptr[c];
+      const to = Math.min(rows.indptr[c + 1], from + params.categoryCandidates);
+      const best = to > from ? rows.scores[from] : 0;
+      if (best > 0) {
+        for (let p = from; p < to; p++) {
+          const it = rows.indices[p];
+          if (this.excluded[it] === stamp || !ds.itemAvailable[it]) continue;
+          nc = this.touch(it, stamp, nc);
+          this.category[it] += (params.categoryWeight * w * rows.scores[p]) / best;
+        }
+      }
+      w *= params.seedDecay;
+    }
+    return nc;
   }
 
   /** Appends from the user's segment chain, then global popularity, with decreasing scores. */

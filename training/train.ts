@@ -11,6 +11,7 @@ import { Dataset, filterDataset, TYPE_PURCHASE } from './dataset';
 import { evaluateSplit, ModelName, MODELS, TestCase } from './evaluate';
 import { DEFAULT_FIT, fitModel, FitOptions } from './model';
 import { Ranker } from './rank';
+import { tuneRankParams } from './tuning';
 import type { UserFeatures } from './segments';
 
 /** Items kept in a user's refind list and bought list (packedList.ts). */
@@ -53,7 +54,10 @@ export function trainModels(dataset: Dataset, policy: Policy, opts: TrainOptions
   const ds = dataset;
   const log = opts.log ?? (() => undefined);
   const t0 = process.hrtime.bigint();
-  const fitted = fitModel(ds, policy, opts.fit);
+  // The same procedure evaluation scores as `published`: ranking weights tuned on a validation
+  // split carved from this data, then the fit.
+  const tuned = tuneRankParams(ds, policy, { fit: opts.fit, log });
+  const fitted = fitModel(ds, policy, { ...opts.fit, rank: tuned.params });
   log(
     `fitted ${ds.nUsers} users, ${ds.nItems} items, ${ds.nEvents} events in ${(Number(process.hrtime.bigint() - t0) / 1e9).toFixed(2)}s`,
   );
@@ -80,6 +84,7 @@ export function trainModels(dataset: Dataset, policy: Policy, opts: TrainOptions
         rank: fitted.rankParams,
         popularity: { combine: opts.fit?.combine ?? DEFAULT_FIT.combine, decayHalfLifeDays: policy.training.decayHalfLifeDays },
       },
+      tuning: { kind: tuned.kind, cases: tuned.cases, before: tuned.before, after: tuned.after, seconds: tuned.seconds },
       highValueThreshold: Number.isFinite(segments.highValueThreshold) ? segments.highValueThreshold : null,
       events: ds.nEvents,
     },
@@ -239,7 +244,8 @@ export function carveHoldout(ds: Dataset, policy: Policy): { train: Dataset; cas
 export function evaluateHoldout(dataset: Dataset, policy: Policy, opts: { fit?: FitOptions } = {}): Record<ModelName, HoldoutMetrics> {
   const { train, cases } = carveHoldout(dataset, policy);
   const exclude = exclusionMode(dataset, policy) === 'all' ? 'history' : 'bought';
-  const results = evaluateSplit({ train, cases, exclude }, policy, MODELS, opts.fit);
+  const tuned = tuneRankParams(train, policy, { fit: opts.fit });
+  const results = evaluateSplit({ train, cases, exclude }, policy, MODELS, { ...opts.fit, rank: tuned.params }, tuned.seconds);
   const out = {} as Record<ModelName, HoldoutMetrics>;
   for (const r of results) {
     out[r.model as ModelName] = {

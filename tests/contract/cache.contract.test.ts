@@ -281,6 +281,27 @@ function cacheContract(name: string, factory: () => Promise<Harness>): void {
       await expect(cache.recordEvents([], LIMITS)).resolves.toBeUndefined();
     });
 
+    it('counts experiment feedback per field, separately per experiment', async () => {
+      expect(await cache.readCounters('exp1')).toEqual(new Map());
+      await cache.incrementCounters('exp1', ['a|new|impression', 'a|new|impression', 'b|paying|click'], 3600);
+      await cache.incrementCounters('exp1', ['a|new|impression'], 3600);
+      await cache.incrementCounters('exp2', ['a|new|click'], 3600);
+      await cache.incrementCounters('exp1', [], 3600);
+      expect(await cache.readCounters('exp1')).toEqual(new Map([['a|new|impression', 3], ['b|paying|click', 1]]));
+      expect(await cache.readCounters('exp2')).toEqual(new Map([['a|new|click', 1]]));
+    });
+
+    it('remembers clicks per user and item, and hands each out once', async () => {
+      await cache.rememberClick('user-key', 'i1', 'r-1', 3600);
+      await cache.rememberClick('user-key', 'i2', 'r-2', 3600);
+      await cache.rememberClick('user-key', 'i1', 'r-3', 3600); // a later click wins
+      await cache.rememberClick('other', 'i1', 'r-9', 3600);
+      expect(await cache.takeClicks('user-key', ['i1', 'i5', 'i2'])).toEqual(['r-3', null, 'r-2']);
+      expect(await cache.takeClicks('user-key', ['i1', 'i2'])).toEqual([null, null]);
+      expect(await cache.takeClicks('other', ['i1'])).toEqual(['r-9']);
+      expect(await cache.takeClicks('nobody', [])).toEqual([]);
+    });
+
     it('setAvailability bumps the revision and readCatalogOverlay returns the map', async () => {
       expect(await cache.readCatalogOverlay()).toEqual({ rev: 0, availability: new Map() });
       expect(

@@ -15,6 +15,8 @@
  *   P:{u:<userId>}:bought         set     items bought through the API        } one script updates both
  *   P:{cat}:availability          hash    itemId -> '1' | '0'                 } one slot: one MULTI
  *   P:{cat}:rev                   string  overlay revision counter            } writes both
+ *   P:{exp:<name>}:counts         hash    variant|segment|type -> count (A/B report)
+ *   P:{clk:<userKey>}:items       hash    itemId -> recommendationId of a recent click (TTL)
  *
  * Every family starts with a distinct `P:{<family>` so families cannot collide, and each family's
  * variable part is followed by a fixed suffix, so distinct ids give distinct keys. A user id holding
@@ -74,6 +76,14 @@ export class CacheKeys {
 
   catalogRevision(): string {
     return `${this.prefix}:{cat}:rev`;
+  }
+
+  experimentCounters(experiment: string): string {
+    return `${this.prefix}:{exp:${experiment}}:counts`;
+  }
+
+  userClicks(userKey: string): string {
+    return `${this.prefix}:{clk:${userKey}}:items`;
   }
 }
 

@@ -193,6 +193,38 @@ export class MemoryCache implements RecommendationCache {
     return rev;
   }
 
+  async incrementCounters(experiment: string, fields: string[], ttlSeconds: number): Promise<void> {
+    this.open();
+    if (fields.length === 0) return;
+    const key = this.keys.experimentCounters(experiment);
+    const hash = this.hashFor(key, true);
+    for (const f of fields) hash.set(f, Buffer.from(String(Number(hash.get(f)?.toString() ?? 0) + 1)));
+    this.entry(key)!.expiresAt = this.now() + ttlSeconds * 1000;
+  }
+
+  async readCounters(experiment: string): Promise<Map<string, number>> {
+    this.open();
+    const hash = this.hashFor(this.keys.experimentCounters(experiment), false);
+    return new Map([...(hash ?? new Map<string, Buffer>())].map(([k, v]) => [k, Number(v.toString())]));
+  }
+
+  async rememberClick(userKey: string, itemId: string, recommendationId: string, ttlSeconds: number): Promise<void> {
+    this.open();
+    const key = this.keys.userClicks(userKey);
+    this.hashFor(key, true).set(itemId, Buffer.from(recommendationId));
+    this.entry(key)!.expiresAt = this.now() + ttlSeconds * 1000;
+  }
+
+  async takeClicks(userKey: string, itemIds: string[]): Promise<Array<string | null>> {
+    this.open();
+    const hash = this.hashFor(this.keys.userClicks(userKey), false);
+    return itemIds.map((id) => {
+      const v = hash?.get(id);
+      hash?.delete(id);
+      return v ? v.toString() : null;
+    });
+  }
+
   async readCatalogOverlay(): Promise<CatalogOverlay> {
     this.open();
     const availability = new Map<string, boolean>();

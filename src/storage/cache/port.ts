@@ -72,6 +72,14 @@ export interface RecommendationCache {
   setAvailability(changes: Array<{ itemId: string; available: boolean }>): Promise<number>;
   readCatalogOverlay(): Promise<CatalogOverlay>;
 
+  /** Adds 1 to each named counter of an experiment's report (TTL refreshed on every write). */
+  incrementCounters(experiment: string, fields: string[], ttlSeconds: number): Promise<void>;
+  readCounters(experiment: string): Promise<Map<string, number>>;
+  /** Remembers that a user (by key) clicked an item shown by a recommendation, for purchase attribution. */
+  rememberClick(userKey: string, itemId: string, recommendationId: string, ttlSeconds: number): Promise<void>;
+  /** For each item, the recommendation whose click it was (null where none), consuming the clicks. */
+  takeClicks(userKey: string, itemIds: string[]): Promise<Array<string | null>>;
+
   ping(): Promise<void>;
   close(): Promise<void>;
 }

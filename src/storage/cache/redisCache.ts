@@ -298,6 +298,37 @@ export class RedisCache implements RecommendationCache {
     return Number(results[2]);
   }
 
+  async incrementCounters(experiment: string, fields: string[], ttlSeconds: number): Promise<void> {
+    if (fields.length === 0) return;
+    const key = this.keys.experimentCounters(experiment);
+    const tx = this.client.multi();
+    for (const f of fields) tx.hincrby(key, f, 1);
+    tx.expire(key, ttlSeconds);
+    await tx.exec().then(unwrapResults);
+  }
+
+  async readCounters(experiment: string): Promise<Map<string, number>> {
+    const hash = await this.client.hgetall(this.keys.experimentCounters(experiment));
+    return new Map(Object.entries(hash).map(([k, v]) => [k, Number(v)]));
+  }
+
+  async rememberClick(userKey: string, itemId: string, recommendationId: string, ttlSeconds: number): Promise<void> {
+    const key = this.keys.userClicks(userKey);
+    await this.client.multi().hset(key, itemId, recommendationId).expire(key, ttlSeconds).exec().then(unwrapResults);
+  }
+
+  async takeClicks(userKey: string, itemIds: string[]): Promise<Array<string | null>> {
+    if (itemIds.length === 0) return [];
+    const key = this.keys.userClicks(userKey);
+    const [found] = await this.client
+      .multi()
+      .hmget(key, ...itemIds)
+      .hdel(key, ...itemIds)
+      .exec()
+      .then(unwrapResults);
+    return (found as Array<string | null>).map((v) => v ?? null);
+  }
+
   async readCatalogOverlay(): Promise<CatalogOverlay> {
     // MULTI so the map and the revision are one consistent snapshot.
     const [hash, rev] = await this.client

@@ -1,0 +1,127 @@
+/**
+ * Ranking-quality benchmark on the real datasets shipped beside the repository (never copied into
+ * it): ml-100k by `loo`, the Taobao sample by `purchase` (with TAOBAO_WINDOW), exactly as
+ * `recs evaluate` runs them, with the peer library's reference figures beside ours.
+ *
+ *   npm run build && node dist/bench/quality.js [--json]
+ *
+ * Data directory: RECS_SHARED_DATA, else ../shared/data beside the repository root.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { DEFAULT_POLICY } from '../src/config/policy';
+import { readAllEvents } from '../src/import/reader';
+import { evaluate, EvaluationReport, Protocol, TAOBAO_WINDOW } from '../training/evaluate';
+
+interface PeerFigure {
+  model: string;
+  hr10?: number;
+  ndcg10?: number;
+}
+
+interface BenchDataset {
+  name: string;
+  file: string;
+  format: 'movielens' | 'taobao';
+  protocol: Protocol;
+  /** The metric the peer comparison is made on. */
+  metric: 'ndcg10' | 'hr10';
+  peers: PeerFigure[];
+}
+
+/** Reference figures of the peer library (implicit-feedback models) for the same protocols. */
+export const DATASETS: BenchDataset[] = [
+  {
+    name: 'ml-100k',
+    file: 'ml-100k/u.data',
+    format: 'movielens',
+    protocol: 'loo',
+    metric: 'ndcg10',
+    peers: [
+      { model: 'popularity', ndcg10: 0.0253, hr10: 0.05 },
+      { model: 'cosine kNN', ndcg10: 0.0283 },
+      { model: 'BM25 kNN', ndcg10: 0.034 },
+      { model: 'ALS', ndcg10: 0.0404 },
+      { model: 'BPR', ndcg10: 0.0487, hr10: 0.1 },
+    ],
+  },
+  {
+    name: 'taobao',
+    file: 'taobao-userbehavior-sample/UserBehavior.csv',
+    format: 'taobao',
+    protocol: 'purchase',
+    metric: 'hr10',
+    peers: [
+      { model: 'popularity', hr10: 0.002 },
+      { model: 'cosine kNN', hr10: 0.177 },
+      { model: 'ALS', hr10: 0.12 },
+      { model: 'BM25 kNN', hr10: 0.353 },
+      { model: 're-find', hr10: 0.52 },
+    ],
+  },
+];
+
+/** dist/bench/quality.js -> <repo>/.. /shared/data (the repository's sibling `shared`). */
+export function dataDir(): string {
+  return process.env.RECS_SHARED_DATA ?? path.resolve(__dirname, '../../..', 'shared/data');
+}
+
+const f4 = (x: number | undefined): string => (x === undefined ? '     -' : x.toFixed(4));
+const f2 = (x: number | undefined): string => (x === undefined ? '    -' : x.toFixed(2).padStart(5));
+
+export function formatReport(d: BenchDataset, report: EvaluationReport, seconds: number): string {
+  const lines: string[] = [];
+  lines.push(`${d.name} (${d.protocol}): ${report.users} users, ${report.items} items, ${seconds.toFixed(1)}s total`);
+  lines.push('model              HR@10   NDCG@10  HR@20   NDCG@20  fit s  recommend s');
+  for (const r of report.results) {
+    lines.push(
+      `${r.model.padEnd(18)} ${f4(r.hr10)}  ${f4(r.ndcg10)}   ${f4(r.hr20)}  ${f4(r.ndcg20)}  ${f2(r.fitSeconds)}  ${f2(r.recommendSeconds)}`,
+    );
+  }
+  for (const p of d.peers) {
+    lines.push(`${`peer: ${p.model}`.padEnd(18)} ${f4(p.hr10)}  ${f4(p.ndcg10)}        -       -      -      -`);
+  }
+  const published = report.results.find((r) => r.model === 'published');
+  const best = Math.max(...d.peers.map((p) => p[d.metric] ?? 0));
+  if (published && best > 0) {
+    const label = d.metric === 'hr10' ? 'HR@10' : 'NDCG@10';
+    lines.push(`published / best peer (${label}): ${published[d.metric].toFixed(4)} / ${best.toFixed(4)} = ${(published[d.metric] / best).toFixed(2)}x`);
+  }
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  const json = process.argv.includes('--json');
+  const dir = dataDir();
+  const missing = DATASETS.map((d) => path.join(dir, d.file)).filter((f) => !fs.existsSync(f));
+  if (missing.length > 0) {
+    process.stderr.write(
+      `bench:quality: data file(s) missing:\n${missing.map((f) => `  ${f}`).join('\n')}\n` +
+        `The real datasets live beside the repository in ../shared/data (or set RECS_SHARED_DATA); they are never copied into it.\n`,
+    );
+    process.exit(2);
+  }
+  const reports: EvaluationReport[] = [];
+  for (const d of DATASETS) {
+    const file = path.join(dir, d.file);
+    const t0 = process.hrtime.bigint();
+    const data = await readAllEvents(file, d.format);
+    if (data.errors.length) process.stderr.write(`warning: ${data.errors.length} bad row(s) skipped in ${file}\n`);
+    const report = evaluate(data.events, data.items, d.protocol, {
+      dataset: path.basename(file),
+      policy: DEFAULT_POLICY,
+      window: d.format === 'taobao' ? TAOBAO_WINDOW : undefined,
+    });
+    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    reports.push(report);
+    if (!json) process.stdout.write(`${formatReport(d, report, seconds)}\n\n`);
+  }
+  if (json) process.stdout.write(`${JSON.stringify(reports, null, 2)}\n`);
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`bench:quality failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  });
+}

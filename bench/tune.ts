@@ -1,0 +1,68 @@
+/**
+ * Development aid for the ranking blend: on each benchmark dataset, carves the validation split
+ * from the protocol's training part (tuning.ts), runs the coordinate search there and prints the
+ * validation figures next to the test figures of the same settings. Choices are made on the
+ * validation column only; the test column is for reporting.
+ *
+ *   npm run build && node dist/bench/tune.js [--set name=value,...]
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { DEFAULT_POLICY } from '../src/config/policy';
+import { readAllEvents } from '../src/import/reader';
+import { splitLoo, splitPurchase, TAOBAO_WINDOW } from '../training/evaluate';
+import { fitModel } from '../training/model';
+import { DEFAULT_RANK, RankParams } from '../training/rank';
+import { carveValidation, objective, ParamScore, scoreParams, searchRankParams, LOO_SPACE, PURCHASE_SPACE } from '../training/tuning';
+import { DATASETS, dataDir } from './quality';
+
+const fmt = (s: ParamScore): string => `HR@10 ${s.hr10.toFixed(4)} NDCG@10 ${s.ndcg10.toFixed(4)} HR@20 ${s.hr20.toFixed(4)}`;
+
+function parseSets(argv: string[]): Array<Partial<RankParams>> {
+  const out: Array<Partial<RankParams>> = [];
+  for (let x = 0; x < argv.length; x++) {
+    if (argv[x] !== '--set') continue;
+    const p: Record<string, number> = {};
+    for (const kv of argv[x + 1].split(',')) {
+      const [k, v] = kv.split('=');
+      p[k] = Number(v);
+    }
+    out.push(p as Partial<RankParams>);
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  const dir = dataDir();
+  const sets = parseSets(process.argv);
+  const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7);
+  for (const d of DATASETS) {
+    if (only && d.name !== only) continue;
+    const file = path.join(dir, d.file);
+    if (!fs.existsSync(file)) throw new Error(`missing ${file}`);
+    const data = await readAllEvents(file, d.format);
+    const test = d.protocol === 'loo' ? splitLoo(data.events, data.items) : splitPurchase(data.events, data.items, TAOBAO_WINDOW);
+    const val = carveValidation(test.train);
+    const policy = DEFAULT_POLICY;
+    const fitVal = fitModel(val.train, policy);
+    const fitTest = fitModel(test.train, policy);
+    process.stdout.write(`${d.name}: validation ${val.cases.length} cases, test ${test.cases.length} cases\n`);
+    const show = (label: string, p: RankParams): void => {
+      const v = scoreParams(val, fitVal, p);
+      const t = scoreParams(test, fitTest, p);
+      process.stdout.write(`  ${label.padEnd(28)} val ${fmt(v)} (obj ${objective(v).toFixed(4)}) | test ${fmt(t)}\n`);
+    };
+    show('defaults', DEFAULT_RANK);
+    for (const s of sets) show(JSON.stringify(s), { ...DEFAULT_RANK, ...s });
+    const t0 = Date.now();
+    const r = searchRankParams(val, fitVal, DEFAULT_RANK, d.protocol === 'loo' ? LOO_SPACE : PURCHASE_SPACE, 3);
+    process.stdout.write(`  search: ${r.evaluations} settings in ${((Date.now() - t0) / 1000).toFixed(1)}s\n`);
+    const changed = Object.fromEntries(Object.entries(r.params).filter(([k, v]) => !Object.is(v, DEFAULT_RANK[k as keyof RankParams])));
+    show(`tuned ${JSON.stringify(changed)}`, r.params);
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
