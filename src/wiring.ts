@@ -11,6 +11,9 @@ import { LiveModel } from './recommendations/liveModel';
 import { RecommendationService } from './recommendations/service';
 import { EventService } from './events/service';
 import { CatalogService } from './catalog/service';
+import { FeedbackService } from './feedback/service';
+import { DebugService } from './debug/service';
+import { Metrics } from './serving/metrics';
 import { Logger, rootLogger } from './logger';
 
 export interface Runtime {
@@ -22,6 +25,9 @@ export interface Runtime {
   recommendations: RecommendationService;
   events: EventService;
   catalog: CatalogService;
+  feedback: FeedbackService;
+  debug: DebugService;
+  metrics: Metrics;
   close(): Promise<void>;
 }
 
@@ -48,16 +54,22 @@ export function buildRuntime(
 ): Runtime {
   const logger = opts.logger ?? rootLogger();
   const { db, cache } = stores;
-  const live = new LiveModel(cache, logger.child({ module: 'live-model' }), opts.pollMs ?? 1000);
+  const metrics = new Metrics();
+  const live = new LiveModel(cache, logger.child({ module: 'live-model' }), opts.pollMs ?? 1000, (v) => metrics.setLiveVersion(v));
+  const recommendations = new RecommendationService(cache, live, config.policy, metrics);
+  const feedback = new FeedbackService(cache, config.policy, logger.child({ module: 'feedback' }), metrics);
   return {
     config,
     logger,
     db,
     cache,
     live,
-    recommendations: new RecommendationService(cache, live, config.policy),
-    events: new EventService(db, cache, config.policy, logger.child({ module: 'events' })),
+    metrics,
+    recommendations,
+    feedback,
+    events: new EventService(db, cache, config.policy, logger.child({ module: 'events' }), feedback, metrics),
     catalog: new CatalogService(db, cache, logger.child({ module: 'catalog' })),
+    debug: new DebugService(db, cache, live, recommendations, feedback, config.policy),
     close: async () => {
       live.stop();
       await Promise.allSettled([cache.close(), db.close()]);

@@ -382,7 +382,8 @@ export class Ranker {
       }
       return false;
     };
-    for (const step of policy.fallbacks[segment]) {
+    // Quotas (`max` per step) are the service's business at answer time; evaluation fills plainly.
+    for (const { step } of policy.fallbacks[segment]) {
       let done = false;
       switch (step) {
         case 'refind': // already a candidate source above

@@ -73,6 +73,7 @@ export function trainModels(dataset: Dataset, policy: Policy, opts: TrainOptions
     categories: ds.categories,
     itemCategory: ds.itemCategory,
     itemAvailable: ds.itemAvailable,
+    itemNew: newArrivalFlags(ds, policy),
     similar,
     lists: fallback.lists,
     categoryLists: fallback.categoryLists,
@@ -122,6 +123,17 @@ export function trainModels(dataset: Dataset, policy: Policy, opts: TrainOptions
   };
 }
 
+/** New arrivals: catalogue createdAt (else first event) within training.newArrivalDays before now. */
+export function newArrivalFlags(ds: Dataset, policy: Policy): Uint8Array {
+  const since = ds.now - policy.training.newArrivalDays * 24 * 3600 * 1000;
+  const out = new Uint8Array(ds.nItems);
+  for (let i = 0; i < ds.nItems; i++) {
+    const born = Number.isFinite(ds.itemCreatedAt[i]) ? ds.itemCreatedAt[i] : ds.itemFirstSeen[i];
+    out[i] = Number.isFinite(born) && born >= since ? 1 : 0;
+  }
+  return out;
+}
+
 function countRows(indptr: Int32Array): number {
   let n = 0;
   for (let r = 0; r + 1 < indptr.length; r++) if (indptr[r + 1] > indptr[r]) n++;
@@ -140,7 +152,9 @@ export function userRecommendations(
   features?: UserFeatures,
 ): UserRecommendations {
   const all = exclusion === 'all';
-  const list = ranker.rank(u, topN, all ? 'history' : 'bought');
+  // Personal candidates only: the service fills short lists along the segment's chain at answer
+  // time, so chains, quotas and A/B variants apply to everyone without retraining.
+  const list = ranker.rank(u, topN, all ? 'history' : 'bought', false);
   const bought: number[] = [];
   const refind: number[] = [];
   const seen = new Set<number>();

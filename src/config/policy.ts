@@ -17,14 +17,38 @@ export const FALLBACK_STEPS = [
 ] as const;
 export type FallbackStep = (typeof FALLBACK_STEPS)[number];
 
+/** A chain step: a step name, or `{ step, max }` to cap how many items that step may serve (a quota). */
+const chainStep = z
+  .union([
+    z.enum(FALLBACK_STEPS),
+    z.object({ step: z.enum(FALLBACK_STEPS), max: z.number().int().min(1).max(100).nullable().optional() }).strict(),
+  ])
+  .transform((v) => (typeof v === 'string' ? { step: v, max: null } : { step: v.step, max: v.max ?? null }));
+export type ChainStep = z.output<typeof chainStep>;
+
+const chain = z.array(chainStep).max(20);
 const segmentChains = z.object({
-  new: z.array(z.enum(FALLBACK_STEPS)),
-  churned: z.array(z.enum(FALLBACK_STEPS)),
-  at_risk: z.array(z.enum(FALLBACK_STEPS)),
-  high_value: z.array(z.enum(FALLBACK_STEPS)),
-  paying: z.array(z.enum(FALLBACK_STEPS)),
-  active: z.array(z.enum(FALLBACK_STEPS)),
+  new: chain,
+  churned: chain,
+  at_risk: chain,
+  high_value: chain,
+  paying: chain,
+  active: chain,
 });
+
+const variantSchema = z
+  .object({
+    name: z.string().regex(/^[A-Za-z0-9_.-]{1,32}$/, 'letters, digits, _ . - (1..32)'),
+    /** Share of users, relative to the other variants' weights. */
+    weight: z.number().positive(),
+    /** Overrides of the serving blend for this variant. */
+    sessionWeight: z.number().nonnegative().optional(),
+    newArrivalBoost: z.number().nonnegative().optional(),
+    /** Per-segment fallback chains replacing the default ones for this variant. */
+    fallbacks: segmentChains.partial().strict().optional(),
+  })
+  .strict();
+export type Variant = z.output<typeof variantSchema>;
 
 export const policySchema = z
   .object({
@@ -75,6 +99,32 @@ export const policySchema = z
       })
       .strict(),
     fallbacks: segmentChains.strict(),
+    /** Business rules applied to every answer, fallbacks included. */
+    rules: z
+      .object({
+        /** At most this many items of one category per answer (ignored with a `category` filter); null: no cap. */
+        maxPerCategory: z.number().int().min(1).max(100).nullable(),
+        /** Relative score boost of new arrivals (created within training.newArrivalDays) in the blend. */
+        newArrivalBoost: z.number().min(0).max(10),
+      })
+      .strict(),
+    /** One A/B experiment: users split deterministically by hash(salt, userId) over the variants. */
+    experiment: z
+      .object({
+        name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - (1..64)'),
+        salt: z.string().min(1).max(128),
+        variants: z.array(variantSchema).min(2).max(10),
+      })
+      .strict()
+      .nullable(),
+    feedback: z
+      .object({
+        /** A purchase within this many seconds after a click on the same item is attributed to it. */
+        clickAttributionSeconds: z.number().int().positive(),
+        /** Experiment counters live this long after their last update. */
+        countersTtlSeconds: z.number().int().positive(),
+      })
+      .strict(),
     serving: z
       .object({
         /** How long the session signal (events posted through the API) is kept, seconds. */
@@ -115,6 +165,10 @@ export const policySchema = z
 
 export type Policy = z.infer<typeof policySchema>;
 
+function steps(...names: FallbackStep[]): ChainStep[] {
+  return names.map((step) => ({ step, max: null }));
+}
+
 export const DEFAULT_POLICY: Policy = {
   eventWeights: { view: 1, fav: 2, cart: 3, purchase: 4 },
   training: {
@@ -137,12 +191,12 @@ export const DEFAULT_POLICY: Policy = {
     highValueTopFraction: 0.2,
   },
   fallbacks: {
-    new: ['trending', 'best_converting', 'popular'],
-    churned: ['category_popular', 'new_arrivals', 'popular'],
-    at_risk: ['refind', 'category_popular', 'popular'],
-    high_value: ['segment_popular', 'category_popular', 'popular'],
-    paying: ['segment_popular', 'category_popular', 'popular'],
-    active: ['refind', 'category_popular', 'trending', 'best_converting', 'popular'],
+    new: steps('trending', 'best_converting', 'popular'),
+    churned: steps('category_popular', 'new_arrivals', 'popular'),
+    at_risk: steps('refind', 'category_popular', 'popular'),
+    high_value: steps('segment_popular', 'category_popular', 'popular'),
+    paying: steps('segment_popular', 'category_popular', 'popular'),
+    active: steps('refind', 'category_popular', 'trending', 'best_converting', 'popular'),
   },
   serving: {
     sessionTtlSeconds: 24 * 3600,
@@ -150,6 +204,9 @@ export const DEFAULT_POLICY: Policy = {
     boughtTtlSeconds: 7 * 24 * 3600,
     sessionWeight: 1,
   },
+  rules: { maxPerCategory: null, newArrivalBoost: 0.1 },
+  experiment: null,
+  feedback: { clickAttributionSeconds: 24 * 3600, countersTtlSeconds: 90 * 24 * 3600 },
   gate: { tolerance: 0.02, driftTolerance: 0.3 },
   cache: {
     previousVersionTtlSeconds: 3 * 24 * 3600,
@@ -159,7 +216,7 @@ export const DEFAULT_POLICY: Policy = {
   },
 };
 
-type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K] };
+type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? unknown[] : DeepPartial<T[K]>) : T[K] };
 
 function merge<T>(base: T, override: DeepPartial<T> | undefined): T {
   if (!override) return base;
@@ -182,9 +239,16 @@ export function buildPolicy(override?: unknown): Policy {
     const msg = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     throw new Error(`invalid recommendation policy: ${msg}`);
   }
-  for (const s of SEGMENTS) {
-    const chain = parsed.data.fallbacks[s];
-    if (chain[chain.length - 1] !== 'popular') chain.push('popular');
+  // `popular` (uncapped) always ends a chain, so an answer is never empty while items are available.
+  const ensurePopular = (c: ChainStep[]) => {
+    const last = c[c.length - 1];
+    if (!last || last.step !== 'popular' || last.max !== null) c.push({ step: 'popular', max: null });
+  };
+  for (const s of SEGMENTS) ensurePopular(parsed.data.fallbacks[s]);
+  for (const v of parsed.data.experiment?.variants ?? []) {
+    for (const s of SEGMENTS) if (v.fallbacks?.[s]) ensurePopular(v.fallbacks[s]!);
   }
+  const names = parsed.data.experiment?.variants.map((v) => v.name) ?? [];
+  if (new Set(names).size !== names.length) throw new Error('invalid recommendation policy: experiment.variants: names must be unique');
   return parsed.data;
 }

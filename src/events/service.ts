@@ -8,6 +8,8 @@ import type { StoreEvent } from '../domain/types';
 import type { Policy } from '../config/policy';
 import type { Logger } from '../logger';
 import { UnavailableError } from '../errors';
+import type { FeedbackService } from '../feedback/service';
+import type { Metrics } from '../serving/metrics';
 
 export class EventService {
   constructor(
@@ -15,6 +17,8 @@ export class EventService {
     private readonly cache: RecommendationCache,
     private readonly policy: Policy,
     private readonly logger: Logger,
+    private readonly feedback?: FeedbackService,
+    private readonly metrics?: Metrics,
   ) {}
 
   async record(events: StoreEvent[]): Promise<number> {
@@ -28,6 +32,7 @@ export class EventService {
       this.logger.error({ err }, 'event store write failed');
       throw new UnavailableError('events could not be stored right now; retry later (nothing was written)');
     }
+    this.metrics?.eventsAccepted.inc(events.length);
     const s = this.policy.serving;
     try {
       await this.cache.recordEvents(events, {
@@ -38,6 +43,9 @@ export class EventService {
     } catch (err) {
       // The events are durable; only the live session signal is late until the next retrain.
       this.logger.warn({ err }, 'session cache write failed; events stored');
+    }
+    if (this.feedback && events.some((e) => e.type === 'purchase')) {
+      await this.feedback.attributePurchases(events).catch((err) => this.logger.warn({ err }, 'purchase attribution failed'));
     }
     return events.length;
   }

@@ -50,6 +50,7 @@ describe('version meta bundle', () => {
       categories: ['x'],
       itemCategory: Int32Array.from([0, -1, 0]),
       itemAvailable: Uint8Array.from([1, 0, 1]),
+      itemNew: Uint8Array.from([0, 0, 1]),
       similar: { indptr: Int32Array.from([0, 1, 2, 2]), indices: Int32Array.from([1, 0]), scores: Float32Array.from([0.5, 0.25]) },
       lists: { popular: Int32Array.from([2, 0]) },
       categoryLists: { category_popular: { indptr: Int32Array.from([0, 2]), indices: Int32Array.from([0, 2]), scores: Float32Array.from([1, 1]) } },

@@ -29,6 +29,8 @@ export interface VersionMeta {
   itemCategory: Int32Array;
   /** 1 when the item was available at training time. */
   itemAvailable: Uint8Array;
+  /** 1 when the item is a new arrival (created, or first seen, within training.newArrivalDays of now). */
+  itemNew: Uint8Array;
   /** Item-item neighbours per item index, best first. */
   similar: Csr;
   /** Global fallback lists by name: `popular`, `trending`, `best_converting`, `new_arrivals`. */

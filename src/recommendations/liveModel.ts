@@ -32,6 +32,7 @@ export class LiveModel {
     private readonly cache: RecommendationCache,
     private readonly logger: Logger,
     private readonly pollMs = 1000,
+    private readonly onLoad?: (version: string) => void,
   ) {}
 
   /** Loads the live version now, then follows the pointer in the background. */
@@ -85,6 +86,7 @@ export class LiveModel {
     meta.categories.forEach((c, i) => categoryIndex.set(c, i));
     const previous = this.current?.meta.version ?? null;
     this.current = { meta, itemIndex, categoryIndex, loadedAt: Date.now() };
+    this.onLoad?.(live);
     this.logger.info(
       { version: live, previous, items: meta.itemIds.length, users: meta.users, ms: Date.now() - started },
       'loaded live model version',

@@ -4,11 +4,13 @@
  * unavailable, excluded, category), then filled along the user's segment fallback chain so that
  * the answer is never empty while the catalogue has an available item. No model runs here.
  */
-import { randomUUID } from 'crypto';
 import type { RecommendationCache, SessionEvent, UserState } from '../storage/cache/port';
-import type { Policy, FallbackStep } from '../config/policy';
+import type { Policy, FallbackStep, ChainStep } from '../config/policy';
+import { assignVariant } from '../experiments/assignment';
+import { encodeRecommendationId } from '../feedback/recommendationId';
+import type { Metrics } from '../serving/metrics';
 import type { EventType, RankedItem, Segment } from '../domain/types';
-import { decodeUserRecommendations, UserRecommendations } from '../model/packedList';
+import { decodeUserRecommendations, UserFeatureSnapshot, UserRecommendations } from '../model/packedList';
 import { sourceName } from '../model/sources';
 import { csrRow } from '../model/versionMeta';
 import { NotFoundError, UnavailableError } from '../errors';
@@ -35,6 +37,8 @@ export interface ItemProvenance {
 
 export interface FallbackTrace {
   step: FallbackStep | 'catalogue';
+  /** The step's quota, null when uncapped. */
+  max: number | null;
   served: number;
 }
 
@@ -50,9 +54,17 @@ export interface Recommendation {
 
 export interface ExplainedRecommendation extends Recommendation {
   known: boolean;
+  /** Training-time facts behind the segment (from the version's packed list). */
+  features: UserFeatureSnapshot | null;
+  /** Favourite categories at training time, best first. */
+  categories: string[];
+  /** Events posted through the API recently (the live session), newest first. */
+  session: SessionEvent[];
+  /** The fallback chain this answer followed (the variant's when it overrides the default). */
+  chain: ChainStep[];
   provenance: ItemProvenance[];
   fallbacks: FallbackTrace[];
-  filtered: { bought: number; unavailable: number; excluded: number; category: number };
+  filtered: { bought: number; unavailable: number; excluded: number; category: number; categoryCap: number };
 }
 
 export interface SimilarItems {
@@ -80,6 +92,7 @@ export class RecommendationService {
     private readonly cache: RecommendationCache,
     private readonly live: LiveModel,
     private readonly policy: Policy,
+    private readonly metrics?: Metrics,
   ) {}
 
   private loaded(): LoadedVersion {
@@ -89,8 +102,16 @@ export class RecommendationService {
   }
 
   async recommend(req: RecommendRequest): Promise<Recommendation> {
-    const { provenance: _p, fallbacks: _f, filtered: _x, known: _k, ...answer } = await this.explain(req);
-    return answer;
+    const e = await this.explain(req);
+    return {
+      userId: e.userId,
+      segment: e.segment,
+      modelVersion: e.modelVersion,
+      recommendationId: e.recommendationId,
+      variant: e.variant,
+      degraded: e.degraded,
+      items: e.items,
+    };
   }
 
   /** The full answer plus why each item is there (debug endpoints use this). */
@@ -101,6 +122,12 @@ export class RecommendationService {
     await this.live.ensureOverlay(state.catalogRev);
     const rec: UserRecommendations | null = state.list ? decodeUserRecommendations(state.list) : null;
     const segment: Segment = rec?.segment ?? 'new';
+    this.metrics?.cacheLookups.inc({ result: rec ? 'hit' : 'miss' });
+    const assignment = assignVariant(this.policy, req.userId);
+    const variant = assignment.config;
+    const sessionWeight = variant?.sessionWeight ?? this.policy.serving.sessionWeight;
+    const newArrivalBoost = variant?.newArrivalBoost ?? this.policy.rules.newArrivalBoost;
+    const chain: ChainStep[] = variant?.fallbacks?.[segment] ?? this.policy.fallbacks[segment];
 
     const bought = new Set<number>(rec?.bought ?? []);
     const boughtIds = new Set(state.bought);
@@ -117,14 +144,18 @@ export class RecommendationService {
     // An unknown category matches no item: the answer is then rightly empty.
     const categoryFilter = req.category === undefined ? undefined : (v.categoryIndex.get(req.category) ?? -2);
 
-    const filtered = { bought: 0, unavailable: 0, excluded: 0, category: 0 };
+    const filtered = { bought: 0, unavailable: 0, excluded: 0, category: 0, categoryCap: 0 };
     const taken = new Set<number>();
+    // Diversity: at most maxPerCategory items of one category (a category filter makes it moot).
+    const cap = categoryFilter === undefined ? this.policy.rules.maxPerCategory : null;
+    const perCategory = new Map<number, number>();
     const accept = (i: number): boolean => {
       if (taken.has(i)) return false;
       if (bought.has(i)) return (filtered.bought++, false);
       if (excluded.has(i)) return (filtered.excluded++, false);
       if (categoryFilter !== undefined && meta.itemCategory[i] !== categoryFilter) return (filtered.category++, false);
       if (!this.live.isAvailable(v, i)) return (filtered.unavailable++, false);
+      if (cap !== null && (perCategory.get(meta.itemCategory[i]) ?? 0) >= cap) return (filtered.categoryCap++, false);
       return true;
     };
 
@@ -132,6 +163,7 @@ export class RecommendationService {
     const provenance: ItemProvenance[] = [];
     const push = (i: number, score: number, source: string, parts: ItemProvenance['parts'], because?: string[]) => {
       taken.add(i);
+      if (cap !== null) perCategory.set(meta.itemCategory[i], (perCategory.get(meta.itemCategory[i]) ?? 0) + 1);
       const itemId = meta.itemIds[i];
       const rounded = Math.round(score * 1e6) / 1e6;
       items.push({ itemId, score: rounded, source });
@@ -139,9 +171,9 @@ export class RecommendationService {
     };
 
     // 1. Personal list blended with the live session and the page context.
-    const candidates = this.blend(v, rec, state.session, req.context);
+    const candidates = this.blend(v, rec, state.session, sessionWeight, req.context);
     const ranked = [...candidates.entries()]
-      .map(([i, c]) => ({ i, c, total: c.personal + c.session + c.context }))
+      .map(([i, c]) => ({ i, c, total: (c.personal + c.session + c.context) * (meta.itemNew?.[i] ? 1 + newArrivalBoost : 1) }))
       .sort((a, b) => b.total - a.total || a.i - b.i);
     for (const { i, c, total } of ranked) {
       if (items.length >= req.limit) break;
@@ -161,14 +193,14 @@ export class RecommendationService {
 
     // 2. The segment's fallback chain, in order; `popular` is always last.
     const fallbacks: FallbackTrace[] = [];
+    const personalCount = items.length;
     let floor = items.length ? items[items.length - 1].score : 1;
-    const chain = this.policy.fallbacks[segment];
-    for (const step of chain) {
+    for (const { step, max } of chain) {
       if (items.length >= req.limit) break;
       const { source, lists } = this.stepLists(v, step, segment, rec, state.session, categoryFilter);
       let served = 0;
       for (const list of lists) {
-        for (let r = 0; r < list.length && items.length < req.limit; r++) {
+        for (let r = 0; r < list.length && items.length < req.limit && (max === null || served < max); r++) {
           const i = list[r];
           if (!accept(i)) continue;
           floor *= 0.98;
@@ -176,7 +208,8 @@ export class RecommendationService {
           served++;
         }
       }
-      fallbacks.push({ step, served });
+      fallbacks.push({ step, max, served });
+      if (served) this.metrics?.fallbackItems.inc({ segment, step }, served);
     }
     // 3. Safety net: any available item, so the shelf is never empty while the catalogue is not.
     if (items.length < req.limit) {
@@ -187,25 +220,37 @@ export class RecommendationService {
         push(i, floor, 'popular', {});
         served++;
       }
-      fallbacks.push({ step: 'catalogue', served });
+      fallbacks.push({ step: 'catalogue', max: null, served });
+      if (served) this.metrics?.fallbackItems.inc({ segment, step: 'catalogue' }, served);
     }
+    if (items.length > personalCount) this.metrics?.fallbackAnswers.inc({ segment });
 
     return {
       userId: req.userId,
       segment,
       modelVersion: meta.version,
-      recommendationId: randomUUID(),
-      variant: 'default',
+      recommendationId: encodeRecommendationId({
+        issuedAt: Date.now(),
+        experiment: assignment.experiment,
+        variantIndex: assignment.index,
+        segment,
+        userId: req.userId,
+      }),
+      variant: assignment.variant,
       degraded: false,
       items,
       known: rec !== null,
+      features: rec?.features ?? null,
+      categories: (rec?.categories ?? []).map((c) => meta.categories[c]).filter((c) => c !== undefined),
+      session: state.session,
+      chain,
       provenance,
       fallbacks,
       filtered,
     };
   }
 
-  private blend(v: LoadedVersion, rec: UserRecommendations | null, session: SessionEvent[], context?: string) {
+  private blend(v: LoadedVersion, rec: UserRecommendations | null, session: SessionEvent[], weight: number, context?: string) {
     const out = new Map<number, Candidate>();
     const get = (i: number) => {
       let c = out.get(i);
@@ -232,7 +277,6 @@ export class RecommendationService {
       seeds.push({ i, w: w * Math.pow(SESSION_POSITION_DECAY, seeds.length), id: e.itemId });
     }
     const sessionScores = this.neighbourScores(v, seeds, true);
-    const weight = this.policy.serving.sessionWeight;
     for (const [i, { score, because }] of sessionScores) {
       const c = get(i);
       c.session = score * weight;

@@ -1,0 +1,60 @@
+/**
+ * Self-describing recommendation ids: everything feedback attribution needs (when, which variant,
+ * which segment, whose list) travels inside the id, so answering a request writes nothing.
+ *
+ * `r` + base64url(18 bytes): u8 format | u32 issued (epoch s) | u16 experiment tag | u8 variant
+ * index (255 = none) | u8 segment code | u32 user key | 5 random bytes.
+ */
+import { randomBytes } from 'crypto';
+import { SEGMENTS, Segment } from '../domain/types';
+import { fnv1a32 } from '../storage/cache/keys';
+
+const FORMAT = 1;
+const BYTES = 18;
+const NO_VARIANT = 255;
+
+export interface RecommendationRef {
+  issuedAt: number;
+  experimentTag: number;
+  variantIndex: number;
+  segment: Segment;
+  /** Hex of a 32-bit hash of the user id: links a click to the user's later purchase event. */
+  userKey: string;
+}
+
+export function userKeyOf(userId: string): string {
+  return fnv1a32(userId).toString(16).padStart(8, '0');
+}
+
+export function experimentTag(name: string | null): number {
+  return name ? fnv1a32(name) & 0xffff : 0;
+}
+
+export function encodeRecommendationId(ref: { issuedAt: number; experiment: string | null; variantIndex: number; segment: Segment; userId: string }): string {
+  const b = Buffer.alloc(BYTES);
+  b.writeUInt8(FORMAT, 0);
+  b.writeUInt32BE(Math.floor(ref.issuedAt / 1000) >>> 0, 1);
+  b.writeUInt16BE(experimentTag(ref.experiment), 5);
+  b.writeUInt8(ref.variantIndex < 0 ? NO_VARIANT : ref.variantIndex, 7);
+  b.writeUInt8(SEGMENTS.indexOf(ref.segment), 8);
+  b.writeUInt32BE(fnv1a32(ref.userId), 9);
+  randomBytes(5).copy(b, 13);
+  return `r${b.toString('base64url')}`;
+}
+
+/** Null when the id is not one this service issued (wrong shape or format). */
+export function decodeRecommendationId(id: string): RecommendationRef | null {
+  if (typeof id !== 'string' || id.length !== 25 || id[0] !== 'r' || !/^[A-Za-z0-9_-]+$/.test(id.slice(1))) return null;
+  const b = Buffer.from(id.slice(1), 'base64url');
+  if (b.length !== BYTES || b.readUInt8(0) !== FORMAT) return null;
+  const segment = SEGMENTS[b.readUInt8(8)];
+  if (!segment) return null;
+  const v = b.readUInt8(7);
+  return {
+    issuedAt: b.readUInt32BE(1) * 1000,
+    experimentTag: b.readUInt16BE(5),
+    variantIndex: v === NO_VARIANT ? -1 : v,
+    segment,
+    userKey: b.readUInt32BE(9).toString(16).padStart(8, '0'),
+  };
+}

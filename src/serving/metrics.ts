@@ -1,0 +1,73 @@
+/**
+ * Prometheus metrics (prom-client), one registry per runtime so several apps in one process (tests)
+ * do not collide.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { RequestHandler } from 'express';
+
+export class Metrics {
+  readonly registry = new Registry();
+  readonly httpDuration = new Histogram({
+    name: 'recs_http_request_duration_seconds',
+    help: 'HTTP request latency by route',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+  readonly cacheLookups = new Counter({
+    name: 'recs_cache_lookups_total',
+    help: "Personal-list lookups in the cache: hit (the version has the user's list) or miss",
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+  readonly fallbackItems = new Counter({
+    name: 'recs_fallback_items_total',
+    help: 'Items served by each fallback step, by segment',
+    labelNames: ['segment', 'step'] as const,
+    registers: [this.registry],
+  });
+  readonly fallbackAnswers = new Counter({
+    name: 'recs_fallback_answers_total',
+    help: 'Answers that needed the fallback chain, by segment',
+    labelNames: ['segment'] as const,
+    registers: [this.registry],
+  });
+  readonly liveModel = new Gauge({
+    name: 'recs_live_model_info',
+    help: 'The model version this instance serves (value 1)',
+    labelNames: ['version'] as const,
+    registers: [this.registry],
+  });
+  readonly feedback = new Counter({
+    name: 'recs_feedback_total',
+    help: 'Feedback received (impression, click, purchase, attributed_purchase) by variant',
+    labelNames: ['type', 'variant'] as const,
+    registers: [this.registry],
+  });
+  readonly eventsAccepted = new Counter({
+    name: 'recs_events_accepted_total',
+    help: 'Events stored through POST /v1/events',
+    registers: [this.registry],
+  });
+
+  constructor(opts: { defaultMetrics?: boolean } = {}) {
+    if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
+  }
+
+  setLiveVersion(version: string): void {
+    this.liveModel.reset();
+    this.liveModel.set({ version }, 1);
+  }
+
+  /** Times every request; the route label is the matched route pattern, never the raw path. */
+  middleware(): RequestHandler {
+    return (req, res, next) => {
+      const end = this.httpDuration.startTimer();
+      res.on('finish', () => {
+        const route = req.route?.path ? `${req.baseUrl}${req.route.path}` : 'unmatched';
+        end({ method: req.method, route, status: String(res.statusCode) });
+      });
+      next();
+    };
+  }
+}
