@@ -19,6 +19,16 @@ ensure_redis() {
     log "redis-server is required for the tests: install it with 'apt-get install redis-server'"; exit 1; }
 }
 
+ensure_chromium() {
+  # The console's browser test drives Debian's chromium through playwright-core.
+  if [ -x /usr/bin/chromium ]; then return; fi
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    log "chromium missing: installing Debian's chromium package"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null 2>&1 || true
+  fi
+  [ -x /usr/bin/chromium ] || log "warning: /usr/bin/chromium is missing: the console test will fail; install it with 'apt-get install chromium'"
+}
+
 ensure_postgres() {
   [ -x "$PG_BIN/initdb" ] && [ -x "$PG_BIN/pg_ctl" ] || {
     log "PostgreSQL 15 server binaries not found in $PG_BIN: install 'postgresql-15' or set PG_BIN"; exit 1; }
@@ -30,6 +40,7 @@ free_port() {
 
 ensure_redis
 ensure_postgres
+ensure_chromium
 
 WORK="$(mktemp -d /tmp/recs-test-XXXXXX)"
 chmod 755 "$WORK"
