@@ -107,7 +107,7 @@ async function main(): Promise<void> {
     const t0 = process.hrtime.bigint();
     const data = await readAllEvents(file, d.format);
     if (data.errors.length) process.stderr.write(`warning: ${data.errors.length} bad row(s) skipped in ${file}\n`);
-    const report = evaluate(data.events, data.items, d.protocol, {
+    const report = await evaluate(data.events, data.items, d.protocol, {
       dataset: path.basename(file),
       policy: DEFAULT_POLICY,
       window: d.format === 'taobao' ? TAOBAO_WINDOW : undefined,

@@ -243,7 +243,7 @@ export function buildProgram(): Command {
       configureLogger(config.logLevel, { toStderr: true });
       const data = await readAllEvents(opts.data, opts.format);
       if (data.errors.length) process.stderr.write(`warning: ${data.errors.length} bad row(s) skipped in ${opts.data}\n`);
-      const result = evaluate(data.events, data.items, opts.protocol, {
+      const result = await evaluate(data.events, data.items, opts.protocol, {
         dataset: path.basename(opts.data),
         policy: config.policy,
         window: opts.format === "taobao" ? TAOBAO_WINDOW : undefined,

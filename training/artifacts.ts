@@ -40,6 +40,8 @@ export async function writeArtifacts(
   manifest: Omit<Manifest, 'files'>,
   meta: VersionMeta,
   users: Iterable<[string, UserRecommendations]>,
+  /** Writes further files (e.g. the embedding's tf.io weights) into the version's directory. */
+  extra?: (dir: string) => Promise<void>,
 ): Promise<Manifest> {
   const final = versionDir(modelsDir, manifest.version);
   const tmp = path.join(modelsDir, `.tmp-${manifest.version}`);
@@ -68,6 +70,7 @@ export async function writeArtifacts(
   }
   await flush();
   await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+  if (extra) await extra(tmp);
   const full: Manifest = { ...manifest, files: { meta: 'meta.bin', lists: 'lists.bin' } };
   await fs.promises.writeFile(path.join(tmp, 'manifest.json'), JSON.stringify(full, null, 2));
   await fs.promises.rm(final, { recursive: true, force: true });

@@ -8,7 +8,7 @@ const policy = buildPolicy({ training: { decayHalfLifeDays: 1e12 } });
 const catalogue = (ids: string[]) => new Map(ids.map((i) => [i, null] as [string, string | null]));
 
 describe('metrics', () => {
-  it('computes HR and NDCG from a rank', () => {
+  it('computes HR and NDCG from a rank', async () => {
     expect(hitAndNdcg(1, 10)).toEqual({ hr: 1, ndcg: 1 });
     expect(hitAndNdcg(3, 10).ndcg).toBeCloseTo(0.5, 12);
     expect(hitAndNdcg(11, 10)).toEqual({ hr: 0, ndcg: 0 });
@@ -34,15 +34,15 @@ describe('loo protocol', () => {
     ev('uc', '9', 'view', 1),
   ];
 
-  it('splits by (ts, item id) with collapsed repeats', () => {
+  it('splits by (ts, item id) with collapsed repeats', async () => {
     const s = splitLoo(events, catalogue(['1', '2', '9', '10']));
     const cases = s.cases.map((c) => [s.train.userIds[c.user], s.train.itemIds[c.item]]);
     expect(cases).toEqual([['ua', '10'], ['ub', '9'], ['ud', '1']]);
     expect(s.train.nEvents).toBe(5);
   });
 
-  it('gives the hand-computed HR/NDCG for popularity, ties to the smaller id', () => {
-    const r = evaluate(events, catalogue(['1', '2', '9', '10']), 'loo', { policy, dataset: 'tiny' });
+  it('gives the hand-computed HR/NDCG for popularity, ties to the smaller id', async () => {
+    const r = await evaluate(events, catalogue(['1', '2', '9', '10']), 'loo', { policy, dataset: 'tiny' });
     expect(r).toMatchObject({ dataset: 'tiny', protocol: 'loo', users: 3, items: 4 });
     const pop = r.results.find((x) => x.model === 'popular')!;
     const ndcg2 = 1 / Math.log2(3);
@@ -50,7 +50,7 @@ describe('loo protocol', () => {
     expect(pop.ndcg10).toBeCloseTo((1 + ndcg2 + ndcg2) / 3, 12);
     expect(pop.hr20).toBe(1);
     expect(pop.ndcg20).toBeCloseTo(pop.ndcg10, 12);
-    expect(r.results.map((x) => x.model)).toEqual(['popular', 'itemcf', 'published']);
+    expect(r.results.map((x) => x.model)).toEqual(["popular", "itemcf", "embedding", "published"]);
     for (const x of r.results) {
       expect(x.hr10).toBeGreaterThanOrEqual(0);
       expect(x.hr10).toBeLessThanOrEqual(1);
@@ -58,9 +58,9 @@ describe('loo protocol', () => {
     }
   });
 
-  it('is deterministic', () => {
-    const strip = (r: ReturnType<typeof evaluate>) => r.results.map(({ model, hr10, ndcg10, hr20, ndcg20 }) => ({ model, hr10, ndcg10, hr20, ndcg20 }));
-    expect(strip(evaluate(events, catalogue([]), 'loo', { policy }))).toEqual(strip(evaluate(events, catalogue([]), 'loo', { policy })));
+  it('is deterministic', async () => {
+    const strip = (r: Awaited<ReturnType<typeof evaluate>>) => r.results.map(({ model, hr10, ndcg10, hr20, ndcg20 }) => ({ model, hr10, ndcg10, hr20, ndcg20 }));
+    expect(strip(await evaluate(events, catalogue([]), 'loo', { policy }))).toEqual(strip(await evaluate(events, catalogue([]), 'loo', { policy })));
   });
 });
 
@@ -82,7 +82,7 @@ describe('purchase protocol', () => {
   ];
   const window = { from: ev('x', 'x', 'view', 0).ts, to: ev('x', 'x', 'view', 10).ts };
 
-  it('picks the last purchase (ties: larger id) and keeps history strictly before it', () => {
+  it('picks the last purchase (ties: larger id) and keeps history strictly before it', async () => {
     const s = splitPurchase(events, catalogue([]), window);
     expect(s.cases.map((c) => [s.train.userIds[c.user], s.train.itemIds[c.item]])).toEqual([['pa', '5']]);
     const pa = s.train.userIndex.get('pa')!;
@@ -90,8 +90,8 @@ describe('purchase protocol', () => {
     expect(s.train.userIndex.has('pz')).toBe(false);
   });
 
-  it('gives the hand-computed HR/NDCG for popularity', () => {
-    const r = evaluate(events, catalogue(['1', '2', '3', '4', '5']), 'purchase', { policy, window });
+  it('gives the hand-computed HR/NDCG for popularity', async () => {
+    const r = await evaluate(events, catalogue(['1', '2', '3', '4', '5']), 'purchase', { policy, window });
     expect(r).toMatchObject({ protocol: 'purchase', users: 1, items: 5 });
     const pop = r.results.find((x) => x.model === 'popular')!;
     expect(pop.hr10).toBe(1);
@@ -115,13 +115,13 @@ describe('per-run tuning of the published blend', () => {
   }
   const items = new Map<string, string | null>();
 
-  it('is deterministic, and tune: false gives the untuned blend', () => {
-    const a = evaluate(events, items, 'purchase', { policy });
-    const b = evaluate(events, items, 'purchase', { policy });
+  it('is deterministic, and tune: false gives the untuned blend', async () => {
+    const a = await evaluate(events, items, 'purchase', { policy });
+    const b = await evaluate(events, items, 'purchase', { policy });
     const strip = (r: typeof a) => r.results.map(({ fitSeconds: _f, recommendSeconds: _r, ...m }) => m);
     expect(strip(a)).toEqual(strip(b));
-    const untuned = evaluate(events, items, 'purchase', { policy, tune: false, fit: { rank: { refindWeight: 0 } } });
-    const tuned = evaluate(events, items, 'purchase', { policy, fit: { rank: { refindWeight: 0 } } });
+    const untuned = await evaluate(events, items, 'purchase', { policy, tune: false, fit: { rank: { refindWeight: 0 } } });
+    const tuned = await evaluate(events, items, 'purchase', { policy, fit: { rank: { refindWeight: 0 } } });
     const pub = (r: typeof a) => r.results.find((m) => m.model === 'published')!;
     expect(pub(tuned).ndcg10).toBeGreaterThan(pub(untuned).ndcg10);
     // The bare itemcf model keeps only the itemcf part of the (tuned) blend.

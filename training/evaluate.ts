@@ -9,6 +9,8 @@ import { compareIds, Dataset, DatasetBuilder } from './dataset';
 import { fitModel, fitPopularity, FitOptions } from './model';
 import { ExcludeMode, RankedList, Ranker, RankParams } from './rank';
 import { tuneRankParams } from './tuning';
+import { fitEmbeddingFor, prepareEmbedding } from './embeddingBlend';
+import { EmbeddingModel, recommendItems } from './embedding';
 
 export type Protocol = 'loo' | 'purchase';
 export const MODELS = ['popular', 'itemcf', 'published'] as const;
@@ -31,6 +33,8 @@ export interface EvaluateOptions {
    * published model's fitSeconds.
    */
   tune?: boolean;
+  /** Add the embedding alone as a row (default true when the policy enables the embedding). */
+  embeddingRow?: boolean;
   log?: (msg: string) => void;
 }
 
@@ -272,23 +276,53 @@ function round(x: number): number {
   return Math.round(x * 1e4) / 1e4;
 }
 
-export function evaluate(
+export async function evaluate(
   events: StoreEvent[],
   items: Map<string, string | null>,
   protocol: Protocol,
   opts: EvaluateOptions = {},
-): EvaluationReport {
+): Promise<EvaluationReport> {
   const policy = opts.policy ?? DEFAULT_POLICY;
   const split = protocol === 'loo' ? splitLoo(events, items) : splitPurchase(events, items, opts.window);
   opts.log?.(`${protocol}: ${split.cases.length} users evaluated, ${split.train.nItems} items, ${split.train.nEvents} training events`);
   const models = opts.models ?? MODELS;
   let fit = opts.fit ?? {};
-  let tuneSeconds = 0;
+  let extraSeconds = 0;
+  let embedding: EmbeddingModel | undefined;
   if (opts.tune !== false && models.includes('published')) {
     const tuned = tuneRankParams(split.train, policy, { fit, log: opts.log });
     fit = { ...fit, rank: tuned.params };
-    tuneSeconds = tuned.seconds;
+    extraSeconds = tuned.seconds;
+    // The embedding joins the blend only with a weight that wins on validation (embeddingBlend.ts).
+    const emb = await prepareEmbedding(split.train, policy, fit);
+    fit = emb.fit;
+    embedding = emb.model;
+    extraSeconds += emb.choice.seconds + (emb.model?.info.fitSeconds ?? 0);
+    opts.log?.(`embedding weight ${emb.choice.weight}: ${JSON.stringify(emb.choice.validation)}`);
   }
-  const results = evaluateSplit(split, policy, models, fit, tuneSeconds);
+  const results = evaluateSplit(split, policy, models, fit, extraSeconds);
+  // The embedding on its own, for comparison with peer BPR (when the policy allows it here).
+  const cfg = policy.training.embedding;
+  if (cfg.enabled && split.train.nItems <= cfg.maxItems && opts.embeddingRow !== false) {
+    const t0 = process.hrtime.bigint();
+    const model = embedding ?? (await fitEmbeddingFor(split.train, policy));
+    const fitSeconds = embedding ? embedding.info.fitSeconds : seconds(t0);
+    const t1 = process.hrtime.bigint();
+    const scorer = new Scorer(split.train, split.exclude);
+    const mark = new Int32Array(split.train.nItems);
+    const scratch = new Float32Array(model.nItems);
+    let stamp = 0;
+    for (const c of split.cases) {
+      stamp++;
+      const tr = split.train;
+      for (let k = tr.userStart[c.user]; k < tr.userStart[c.user + 1]; k++) {
+        if (split.exclude === 'history' || tr.evType[k] === 3) mark[tr.evItem[k]] = stamp;
+      }
+      const top = recommendItems(model, c.user, K_MAX, { exclude: mark, stamp, tieRank: tr.itemOrder, scratch });
+      const sc = Float32Array.from(top.ids, (_, r) => K_MAX - r);
+      scorer.add(c, { items: top.ids, scores: sc, sources: new Uint8Array(top.ids.length) });
+    }
+    results.splice(results.length - 1, 0, { model: 'embedding', ...scorer.result(), fitSeconds: round(fitSeconds), recommendSeconds: round(seconds(t1)) });
+  }
   return { dataset: opts.dataset ?? 'events', protocol, users: split.cases.length, items: split.train.nItems, results };
 }

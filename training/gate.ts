@@ -15,6 +15,7 @@ import { evaluateSplit } from './evaluate';
 import { carveHoldout, exclusionMode } from './train';
 import { readManifest } from './artifacts';
 import { tuneRankParams } from './tuning';
+import { prepareEmbedding } from './embeddingBlend';
 
 export interface Metric {
   hr10: number;
@@ -62,7 +63,8 @@ export async function compareWithLive(
     // Each side filters as it would when serving; the targets are the same.
     const exclude = exclusionMode(dataset, livePolicy) === 'all' ? 'history' : 'bought';
     const tuned = tuneRankParams(split.train, livePolicy);
-    const [r] = evaluateSplit({ ...split, exclude }, livePolicy, ['published'], { rank: tuned.params }, tuned.seconds);
+    const emb = await prepareEmbedding(split.train, livePolicy, { rank: tuned.params });
+    const [r] = evaluateSplit({ ...split, exclude }, livePolicy, ['published'], emb.fit, tuned.seconds);
     live = { hr10: r.hr10, ndcg10: r.ndcg10 };
   }
   return { liveVersion, cases: split.cases.length, candidate, live, samePolicy };

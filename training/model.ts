@@ -7,7 +7,7 @@ import type { Policy } from '../src/config/policy';
 import { Dataset, entryPositions, eventWeights, userItemMatrix, WeightedCsr } from './dataset';
 import { DEFAULT_ITEMCF, fitItemCf, ItemCfParams } from './itemcf';
 import { buildFallbackLists, FallbackLists, itemPopularity, Popularity } from './popularity';
-import { DEFAULT_RANK, RankModel, RankParams } from './rank';
+import { CandidateSource, DEFAULT_RANK, RankModel, RankParams } from './rank';
 import { computeSegments, favouriteCategories, SegmentResult } from './segments';
 import type { Csr } from '../src/model/versionMeta';
 
@@ -20,6 +20,8 @@ export interface FitOptions {
   combine?: 'sum' | 'max';
   /** Apply time decay to the matrix itemcf learns from (popularity is always decayed). */
   itemcfDecay?: boolean;
+  /** Extra candidate sources (the embedding), fitted on the same dataset. */
+  sources?: CandidateSource[];
 }
 
 export interface FittedModel {
@@ -77,6 +79,6 @@ export function fitModel(ds: Dataset, policy: Policy, opts: FitOptions = {}): Fi
   timings.lists = seconds(t0);
 
   const rankParams: RankParams = { ...DEFAULT_RANK, ...opts.rank };
-  const model: RankModel = { ds, policy, params: rankParams, similar, popularity, fallback, segments: segments.codes, favourites };
+  const model: RankModel = { ds, policy, params: rankParams, similar, popularity, fallback, segments: segments.codes, favourites, sources: opts.sources };
   return { model, ui, popularity, similar, segments, fallback, weights, itemcfParams, rankParams, timings };
 }

@@ -11,6 +11,8 @@ import { DatasetBuilder } from './dataset';
 import { trainModels, evaluateHoldout } from './train';
 import { newVersionId, writeArtifacts, listArtifactVersions } from './artifacts';
 import { publishVersion, pruneVersions } from './publish';
+import { saveEmbedding } from './embedding';
+import path from 'path';
 import { compareWithLive, decideGate, GateDecision } from './gate';
 
 export interface TrainOptions {
@@ -93,6 +95,7 @@ export async function runTraining(opts: TrainOptions): Promise<TrainReport> {
         },
         trained.meta,
         trained.users(),
+        trained.embedding ? (dir) => saveEmbedding(path.join(dir, 'embedding'), trained.embedding!) : undefined,
       ),
     );
     await db.models.update(version, { status: 'ready', metrics, timings, manifest: { ...manifest, policy: undefined } });

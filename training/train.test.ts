@@ -27,9 +27,12 @@ function build() {
 
 describe('trainModels', () => {
   const ds = build();
-  const trained = trainModels(ds, policy, { version: 'v1', createdAt: 1 });
+  let trained: Awaited<ReturnType<typeof trainModels>>;
+  beforeAll(async () => {
+    trained = await trainModels(ds, policy, { version: 'v1', createdAt: 1 });
+  });
 
-  it('fills every VersionMeta field', () => {
+  it('fills every VersionMeta field', async () => {
     const m = trained.meta;
     expect(m.version).toBe('v1');
     expect(m.now).toBe(ds.now);
@@ -46,7 +49,7 @@ describe('trainModels', () => {
     expect(Array.from(back.similar.indices)).toEqual(Array.from(m.similar.indices));
   });
 
-  it('produces one list per user without bought or unavailable items', () => {
+  it('produces one list per user without bought or unavailable items', async () => {
     const all = [...trained.users()];
     expect(all.length).toBe(50);
     const unavailable = ds.itemIndex.get('i3')!;
@@ -67,10 +70,10 @@ describe('trainModels', () => {
     expect(trained.segmentOf('nobody')).toBe('new');
   });
 
-  it('lists refind items most recent first', () => {
+  it('lists refind items most recent first', async () => {
     const b = new DatasetBuilder();
     b.add([ev('a', 'x', 'view', 1), ev('a', 'y', 'cart', 2), ev('a', 'z', 'purchase', 3), ev('a', 'x', 'view', 4)]);
-    const t = trainModels(b.build(), policy, { version: 'v2', createdAt: 1 });
+    const t = await trainModels(b.build(), policy, { version: 'v2', createdAt: 1 });
     const [[, rec]] = [...t.users()];
     const d = t.meta.itemIds;
     expect(rec.refind.map((i) => d[i])).toEqual(['x', 'y']);
@@ -79,10 +82,10 @@ describe('trainModels', () => {
 });
 
 describe('evaluateHoldout', () => {
-  it('scores popular, itemcf and published on a seeded holdout, deterministically', () => {
+  it('scores popular, itemcf and published on a seeded holdout, deterministically', async () => {
     const ds = build();
-    const a = evaluateHoldout(ds, policy);
-    const b = evaluateHoldout(ds, policy);
+    const a = await evaluateHoldout(ds, policy);
+    const b = await evaluateHoldout(ds, policy);
     expect(Object.keys(a)).toEqual(['popular', 'itemcf', 'published']);
     expect(a.published.users).toBe(Math.round(0.2 * 50));
     for (const k of ['popular', 'itemcf', 'published'] as const) {
@@ -104,10 +107,10 @@ describe('exclusion of past items', () => {
     return b.build();
   }
 
-  it('auto: consumption logs (no purchases) never recommend an item the user interacted with', () => {
+  it('auto: consumption logs (no purchases) never recommend an item the user interacted with', async () => {
     const ds = viewsOnly();
     expect(exclusionMode(ds, policy)).toBe('all');
-    const trained = trainModels(ds, policy, { version: 'v2', createdAt: 1 });
+    const trained = await trainModels(ds, policy, { version: 'v2', createdAt: 1 });
     for (const [userId, rec] of trained.users()) {
       const u = ds.userIndex.get(userId)!;
       const seen = new Set<number>();
@@ -118,7 +121,7 @@ describe('exclusion of past items', () => {
     }
   });
 
-  it('auto: storefront data with purchases keeps viewed items as re-find candidates', () => {
+  it('auto: storefront data with purchases keeps viewed items as re-find candidates', async () => {
     const ds = build();
     expect(exclusionMode(ds, policy)).toBe('purchased');
     const forced = buildPolicy({ training: { excludeInteracted: 'all' } });

@@ -12,6 +12,8 @@ import { evaluateSplit, ModelName, MODELS, TestCase } from './evaluate';
 import { DEFAULT_FIT, fitModel, FitOptions } from './model';
 import { Ranker } from './rank';
 import { tuneRankParams } from './tuning';
+import { embeddingNeighbours, prepareEmbedding } from './embeddingBlend';
+import type { EmbeddingModel } from './embedding';
 import type { UserFeatures } from './segments';
 
 /** Items kept in a user's refind list and bought list (packedList.ts). */
@@ -48,16 +50,21 @@ export interface TrainedVersion {
   metrics: Record<string, unknown>;
   /** Seconds per stage. */
   timings: Record<string, number>;
+  /** The embedding model when the blend uses it (saved with the version's artifacts). */
+  embedding?: EmbeddingModel;
 }
 
-export function trainModels(dataset: Dataset, policy: Policy, opts: TrainOptions): TrainedVersion {
+export async function trainModels(dataset: Dataset, policy: Policy, opts: TrainOptions): Promise<TrainedVersion> {
   const ds = dataset;
   const log = opts.log ?? (() => undefined);
   const t0 = process.hrtime.bigint();
   // The same procedure evaluation scores as `published`: ranking weights tuned on a validation
   // split carved from this data, then the fit.
   const tuned = tuneRankParams(ds, policy, { fit: opts.fit, log });
-  const fitted = fitModel(ds, policy, { ...opts.fit, rank: tuned.params });
+  const emb = await prepareEmbedding(ds, policy, { ...opts.fit, rank: tuned.params });
+  log(`embedding: weight ${emb.choice.weight}${emb.choice.skipped ? ` (${emb.choice.skipped})` : ''} in ${emb.choice.seconds.toFixed(1)}s`);
+  const fitted = fitModel(ds, policy, emb.fit);
+  const similarEmbedding = emb.model ? await embeddingNeighbours(emb.model, ds, policy.training.neighbours) : undefined;
   log(
     `fitted ${ds.nUsers} users, ${ds.nItems} items, ${ds.nEvents} events in ${(Number(process.hrtime.bigint() - t0) / 1e9).toFixed(2)}s`,
   );
@@ -75,6 +82,7 @@ export function trainModels(dataset: Dataset, policy: Policy, opts: TrainOptions
     itemAvailable: ds.itemAvailable,
     itemNew: newArrivalFlags(ds, policy),
     similar,
+    ...(similarEmbedding ? { similarEmbedding } : {}),
     lists: fallback.lists,
     categoryLists: fallback.categoryLists,
     segmentLists: fallback.segmentLists,
@@ -85,6 +93,7 @@ export function trainModels(dataset: Dataset, policy: Policy, opts: TrainOptions
         rank: fitted.rankParams,
         popularity: { combine: opts.fit?.combine ?? DEFAULT_FIT.combine, decayHalfLifeDays: policy.training.decayHalfLifeDays },
       },
+      embedding: emb.model ? { ...emb.choice, dim: emb.model.dim, backend: emb.model.info.backend, fitSeconds: emb.model.info.fitSeconds } : emb.choice,
       tuning: { kind: tuned.kind, cases: tuned.cases, before: tuned.before, after: tuned.after, seconds: tuned.seconds },
       highValueThreshold: Number.isFinite(segments.highValueThreshold) ? segments.highValueThreshold : null,
       events: ds.nEvents,
@@ -119,7 +128,8 @@ export function trainModels(dataset: Dataset, policy: Policy, opts: TrainOptions
       return u === undefined ? 'new' : SEGMENTS[segments.codes[u]];
     },
     metrics,
-    timings: fitted.timings,
+    timings: { ...fitted.timings, tuning: tuned.seconds, embedding: emb.choice.seconds + (emb.model?.info.fitSeconds ?? 0) },
+    ...(emb.model ? { embedding: emb.model } : {}),
   };
 }
 
@@ -255,11 +265,13 @@ export function carveHoldout(ds: Dataset, policy: Policy): { train: Dataset; cas
 }
 
 /** HR/NDCG at 10 and 20 of `popular`, `itemcf` and `published` on the carved holdout. */
-export function evaluateHoldout(dataset: Dataset, policy: Policy, opts: { fit?: FitOptions } = {}): Record<ModelName, HoldoutMetrics> {
+export async function evaluateHoldout(dataset: Dataset, policy: Policy, opts: { fit?: FitOptions } = {}): Promise<Record<ModelName, HoldoutMetrics>> {
   const { train, cases } = carveHoldout(dataset, policy);
   const exclude = exclusionMode(dataset, policy) === 'all' ? 'history' : 'bought';
   const tuned = tuneRankParams(train, policy, { fit: opts.fit });
-  const results = evaluateSplit({ train, cases, exclude }, policy, MODELS, { ...opts.fit, rank: tuned.params }, tuned.seconds);
+  const emb = await prepareEmbedding(train, policy, { ...opts.fit, rank: tuned.params });
+  const extraSeconds = tuned.seconds + emb.choice.seconds + (emb.model?.info.fitSeconds ?? 0);
+  const results = evaluateSplit({ train, cases, exclude }, policy, MODELS, emb.fit, extraSeconds);
   const out = {} as Record<ModelName, HoldoutMetrics>;
   for (const r of results) {
     out[r.model as ModelName] = {

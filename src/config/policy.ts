@@ -86,6 +86,21 @@ export const policySchema = z
          * the data has purchase events, else `all`.
          */
         excludeInteracted: z.enum(['auto', 'purchased', 'all']),
+        /** The BPR embedding model (TF.js): a candidate source blended with a validation-tuned weight. */
+        embedding: z
+          .object({
+            enabled: z.boolean(),
+            dim: z.number().int().min(2).max(512),
+            epochs: z.number().int().min(1).max(500),
+            /** Blend weights tried on the validation split; 0 (not blended) is always among them. */
+            weights: z.array(z.number().min(0).max(10)).min(1).max(10),
+            /**
+             * Above this many items the embedding is skipped: scoring every item per user and the
+             * all-pairs neighbour search do not scale (candidates must come from neighbours there).
+             */
+            maxItems: z.number().int().min(1),
+          })
+          .strict(),
       })
       .strict(),
     segments: z
@@ -160,6 +175,29 @@ export const policySchema = z
         keepVersions: z.number().int().min(2).max(1000),
       })
       .strict(),
+    /** How the service treats a slow or failing Redis (src/storage/cache/resilientCache.ts). */
+    resilience: z
+      .object({
+        /** Deadline of a request-path cache call, ms; past it the answer degrades. */
+        cacheTimeoutMs: z.number().int().min(1).max(60_000),
+        /** Deadline of a bulk cache call (loading a version's meta), ms. */
+        cacheBulkTimeoutMs: z.number().int().min(1).max(600_000),
+        /** Consecutive cache failures that open the circuit breaker. */
+        breakerFailureThreshold: z.number().int().min(1).max(1000),
+        /** How long the open breaker waits before probing the cache again, ms. */
+        breakerOpenMs: z.number().int().min(10).max(600_000),
+      })
+      .strict(),
+    /** Request limits of the HTTP service. */
+    security: z
+      .object({
+        /** Largest accepted JSON body, bytes. */
+        maxBodyBytes: z.number().int().min(1024).max(64 * 1024 * 1024),
+        /** Write endpoints: at most `writeRequestsPerWindow` requests per API key (or IP) per window. */
+        writeWindowSeconds: z.number().int().min(1).max(86_400),
+        writeRequestsPerWindow: z.number().int().min(1).max(100_000_000),
+      })
+      .strict(),
   })
   .strict();
 
@@ -182,6 +220,7 @@ export const DEFAULT_POLICY: Policy = {
     holdoutUsers: 0.2,
     seed: 42,
     excludeInteracted: 'auto',
+    embedding: { enabled: true, dim: 64, epochs: 30, weights: [0, 0.25, 0.5, 1], maxItems: 20000 },
   },
   segments: {
     newMaxAgeDays: 7,
@@ -214,6 +253,9 @@ export const DEFAULT_POLICY: Policy = {
     usersPerBucket: 256,
     keepVersions: 5,
   },
+  resilience: { cacheTimeoutMs: 250, cacheBulkTimeoutMs: 10_000, breakerFailureThreshold: 3, breakerOpenMs: 1000 },
+  // Generous: one storefront backend sends all its shoppers' events through one key.
+  security: { maxBodyBytes: 1024 * 1024, writeWindowSeconds: 60, writeRequestsPerWindow: 600_000 },
 };
 
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? unknown[] : DeepPartial<T[K]>) : T[K] };

@@ -33,6 +33,8 @@ export interface VersionMeta {
   itemNew: Uint8Array;
   /** Item-item neighbours per item index, best first. */
   similar: Csr;
+  /** Neighbours in the embedding space (cosine), when the embedding is part of the version. */
+  similarEmbedding?: Csr;
   /** Global fallback lists by name: `popular`, `trending`, `best_converting`, `new_arrivals`. */
   lists: Record<string, Int32Array>;
   /**

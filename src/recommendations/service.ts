@@ -14,6 +14,7 @@ import { decodeUserRecommendations, UserFeatureSnapshot, UserRecommendations } f
 import { sourceName } from '../model/sources';
 import { csrRow } from '../model/versionMeta';
 import { NotFoundError, UnavailableError } from '../errors';
+import { CacheUnavailableError } from '../storage/cache/resilientCache';
 import type { LiveModel, LoadedVersion } from './liveModel';
 
 export interface RecommendRequest {
@@ -118,11 +119,27 @@ export class RecommendationService {
   async explain(req: RecommendRequest): Promise<ExplainedRecommendation> {
     const v = this.loaded();
     const { meta } = v;
-    const state: UserState = await this.cache.readUserState(meta.version, meta.bucketCount, req.userId);
-    await this.live.ensureOverlay(state.catalogRev);
+    // Redis down or slow: answer from the in-memory meta lists (the `new` chain: without the cache the
+    // user's segment is unknown) and the last catalogue overlay seen, marked degraded.
+    let degraded = false;
+    let state: UserState;
+    try {
+      state = await this.cache.readUserState(meta.version, meta.bucketCount, req.userId);
+    } catch (err) {
+      if (!(err instanceof CacheUnavailableError)) throw err;
+      degraded = true;
+      state = { list: null, session: [], bought: [], catalogRev: this.live.catalog().rev };
+    }
+    try {
+      await this.live.ensureOverlay(state.catalogRev);
+    } catch (err) {
+      if (!(err instanceof CacheUnavailableError)) throw err;
+      degraded = true;
+    }
+    if (degraded) this.metrics?.degradedAnswers.inc();
     const rec: UserRecommendations | null = state.list ? decodeUserRecommendations(state.list) : null;
     const segment: Segment = rec?.segment ?? 'new';
-    this.metrics?.cacheLookups.inc({ result: rec ? 'hit' : 'miss' });
+    if (!degraded) this.metrics?.cacheLookups.inc({ result: rec ? 'hit' : 'miss' });
     const assignment = assignVariant(this.policy, req.userId);
     const variant = assignment.config;
     const sessionWeight = variant?.sessionWeight ?? this.policy.serving.sessionWeight;
@@ -237,7 +254,7 @@ export class RecommendationService {
         userId: req.userId,
       }),
       variant: assignment.variant,
-      degraded: false,
+      degraded,
       items,
       known: rec !== null,
       features: rec?.features ?? null,
@@ -386,6 +403,15 @@ export class RecommendationService {
       if (taken.has(j) || !this.live.isAvailable(v, j)) continue;
       taken.add(j);
       items.push({ itemId: meta.itemIds[j], score: Math.round(row.scores[k] * 1e6) / 1e6, source: 'itemcf' });
+    }
+    // Embedding neighbours next (when the version has them), then the item's category, then popular.
+    const emb = meta.similarEmbedding ? csrRow(meta.similarEmbedding, i) : null;
+    for (let k = 0; emb && k < emb.indices.length && items.length < limit; k++) {
+      const j = emb.indices[k];
+      if (taken.has(j) || !this.live.isAvailable(v, j)) continue;
+      taken.add(j);
+      const prev = items.length ? items[items.length - 1].score : 1;
+      items.push({ itemId: meta.itemIds[j], score: Math.round(Math.min(prev, emb.scores[k]) * 1e6) / 1e6, source: 'embedding' });
     }
     let floor = items.length ? items[items.length - 1].score : 1;
     const cat = meta.itemCategory[i];
