@@ -7,6 +7,7 @@ import type { Database } from './storage/ports';
 import type { RecommendationCache } from './storage/cache/port';
 import { openDatabase } from './storage/database';
 import { openCache } from './storage/cache';
+import { ResilientCache } from './storage/cache/resilientCache';
 import { LiveModel } from './recommendations/liveModel';
 import { RecommendationService } from './recommendations/service';
 import { EventService } from './events/service';
@@ -28,6 +29,8 @@ export interface Runtime {
   feedback: FeedbackService;
   debug: DebugService;
   metrics: Metrics;
+  /** Set on SIGTERM: /readyz answers 503 while in-flight requests drain. */
+  draining: boolean;
   close(): Promise<void>;
 }
 
@@ -53,7 +56,17 @@ export function buildRuntime(
   opts: { logger?: Logger; pollMs?: number } = {},
 ): Runtime {
   const logger = opts.logger ?? rootLogger();
-  const { db, cache } = stores;
+  const { db } = stores;
+  // Redis gets deadlines and a circuit breaker; requests degrade to in-memory lists while it is down.
+  const r = config.policy.resilience;
+  const cache: RecommendationCache =
+    stores.cache.kind === 'redis' && !(stores.cache instanceof ResilientCache)
+      ? new ResilientCache(
+          stores.cache,
+          { timeoutMs: r.cacheTimeoutMs, bulkTimeoutMs: r.cacheBulkTimeoutMs, failureThreshold: r.breakerFailureThreshold, openMs: r.breakerOpenMs },
+          logger.child({ module: 'cache' }),
+        )
+      : stores.cache;
   const metrics = new Metrics();
   const live = new LiveModel(cache, logger.child({ module: 'live-model' }), opts.pollMs ?? 1000, (v) => metrics.setLiveVersion(v));
   const recommendations = new RecommendationService(cache, live, config.policy, metrics);
@@ -65,6 +78,7 @@ export function buildRuntime(
     cache,
     live,
     metrics,
+    draining: false,
     recommendations,
     feedback,
     events: new EventService(db, cache, config.policy, logger.child({ module: 'events' }), feedback, metrics),

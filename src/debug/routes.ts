@@ -4,7 +4,7 @@ import type { DebugService } from './service';
 import { requireDebugToken } from '../serving/auth';
 import { idSchema, parseOrThrow } from '../serving/validation';
 
-const userQuery = z.object({ limit: z.coerce.number().int('must be an integer').min(1).max(100).default(20) });
+const userQuery = z.object({ limit: z.coerce.number().int('must be an integer').min(1).max(100).default(20) }).strict();
 
 /** Operator endpoints, all behind `Authorization: Bearer <DEBUG_TOKEN>`. */
 export function debugRoutes(service: DebugService, token: string | undefined): Router {

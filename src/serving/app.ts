@@ -12,9 +12,8 @@ import { debugRoutes } from '../debug/routes';
 import { consoleRoutes } from '../console/routes';
 import { requireApiKey } from './auth';
 import { errorHandler, notFoundHandler } from './errorHandler';
-
-/** 1,000 events with 256-character ids fit comfortably. */
-const BODY_LIMIT = '1mb';
+import { securityHeaders, requireJsonBody } from './security';
+import { writeRateLimit } from './rateLimit';
 
 export function createApp(rt: Runtime): Express {
   const app = express();
@@ -34,9 +33,39 @@ export function createApp(rt: Runtime): Express {
     }),
   );
   app.use(rt.metrics.middleware());
-  app.use(express.json({ limit: BODY_LIMIT, strict: true, type: ['application/json', 'application/*+json'] }));
+  app.use(securityHeaders());
 
-  app.use(healthRoutes({ db: rt.db, cache: rt.cache, live: rt.live }));
+  // Writes: rate limit first (per key, else per IP, so guessing keys is throttled too), then the API
+  // key, both before a byte of the body is read.
+  const sec = rt.config.policy.security;
+  const limit = writeRateLimit({
+    windowSeconds: sec.writeWindowSeconds,
+    max: sec.writeRequestsPerWindow,
+    apiKey: rt.config.apiKey,
+    cache: rt.cache,
+    keyPrefix: rt.config.redisKeyPrefix,
+  });
+  const auth = requireApiKey(rt.config.apiKey);
+  const writes: express.RequestHandler = (req, res, next) => {
+    void limit(req, res, (err?: unknown) => {
+      if (err) return next(err);
+      try {
+        auth(req, res, next);
+      } catch (e) {
+        next(e);
+      }
+    });
+  };
+  app.use('/v1/events', writes);
+  app.use('/v1/feedback', writes);
+  app.use('/v1/items/:itemId', (req, res, next) => (req.method === 'GET' ? next() : writes(req, res, next)));
+
+  // Writes carry JSON: anything else is refused (415) before the body is read.
+  app.use(requireJsonBody);
+  // The default limit (1 MiB) fits 1,000 events with 256-character ids comfortably.
+  app.use(express.json({ limit: sec.maxBodyBytes, strict: true, type: ['application/json', 'application/*+json'] }));
+
+  app.use(healthRoutes({ db: rt.db, cache: rt.cache, live: rt.live, draining: () => rt.draining }));
   app.get('/metrics', async (_req, res) => {
     res.set('Content-Type', rt.metrics.registry.contentType);
     res.send(await rt.metrics.registry.metrics());
@@ -44,10 +73,6 @@ export function createApp(rt: Runtime): Express {
   app.use(debugRoutes(rt.debug, rt.config.debugToken));
   app.use(consoleRoutes());
   app.use(recommendationRoutes(rt.recommendations));
-  const writes = requireApiKey(rt.config.apiKey);
-  app.use('/v1/events', writes);
-  app.use('/v1/feedback', writes);
-  app.use('/v1/items/:itemId', (req, res, next) => (req.method === 'GET' ? next() : writes(req, res, next)));
   app.use(eventRoutes(rt.events));
   app.use(catalogRoutes(rt.catalog));
   app.use(feedbackRoutes(rt.feedback));

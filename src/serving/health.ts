@@ -2,9 +2,16 @@ import { Router } from 'express';
 import type { Database } from '../storage/ports';
 import type { RecommendationCache } from '../storage/cache/port';
 import type { LiveModel } from '../recommendations/liveModel';
+import { ResilientCache } from '../storage/cache/resilientCache';
 
-/** Liveness says the process runs; readiness says a model is loaded and its stores answer. */
-export function healthRoutes(deps: { db: Database; cache: RecommendationCache; live: LiveModel }): Router {
+/**
+ * Liveness says the process runs (it stays 200 whatever the stores do). Readiness says a model is
+ * loaded and whether its stores answer: 200 `ready` when all answer; 200 `degraded` when the model
+ * is loaded but the cache or the database is down (recommendations still come from memory, marked
+ * `degraded`, so pulling every replica out of a load balancer would only turn that into an outage);
+ * 503 without a model or while shutting down.
+ */
+export function healthRoutes(deps: { db: Database; cache: RecommendationCache; live: LiveModel; draining?: () => boolean }): Router {
   const r = Router();
   r.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -22,8 +29,12 @@ export function healthRoutes(deps: { db: Database; cache: RecommendationCache; l
       }
     };
     await Promise.all([probe('cache', () => deps.cache.ping()), probe('database', () => deps.db.ping())]);
-    const ready = Boolean(v) && checks.cache === 'ok' && checks.database === 'ok';
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks });
+    if (deps.cache instanceof ResilientCache) checks.cacheCircuit = deps.cache.breaker.state();
+    const draining = deps.draining?.() ?? false;
+    if (draining) checks.lifecycle = 'shutting down';
+    const degraded = checks.cache !== 'ok' || checks.database !== 'ok' || checks.cacheCircuit === 'open';
+    const status = !v || draining ? 'not_ready' : degraded ? 'degraded' : 'ready';
+    res.status(status === 'not_ready' ? 503 : 200).json({ status, degraded, checks });
   });
   return r;
 }

@@ -44,6 +44,11 @@ export class Metrics {
     labelNames: ['type', 'variant'] as const,
     registers: [this.registry],
   });
+  readonly degradedAnswers = new Counter({
+    name: 'recs_degraded_answers_total',
+    help: 'Recommendation answers served from in-memory fallback lists because the cache was unavailable',
+    registers: [this.registry],
+  });
   readonly eventsAccepted = new Counter({
     name: 'recs_events_accepted_total',
     help: 'Events stored through POST /v1/events',

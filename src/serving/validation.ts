@@ -6,13 +6,20 @@ import { ValidationError } from '../errors';
 export const MAX_ID_LENGTH = 256;
 export const MAX_EVENTS_PER_CALL = 1000;
 const EARLIEST = Date.UTC(1995, 0, 1);
+/** A UTF-16 surrogate that is not part of a pair (not encodable as UTF-8). */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
-/** Ids: 1..256 characters, no control characters. */
+/**
+ * Ids: 1..256 characters of well-formed Unicode text, without control characters (C0, DEL, C1) or
+ * line/paragraph separators. Anything else printable is allowed (shops use all sorts of SKUs); ids
+ * only ever travel as bind parameters and length-prefixed Redis arguments, never spliced into text.
+ */
 export const idSchema = z
   .string()
   .min(1, 'must not be empty')
   .max(MAX_ID_LENGTH, `must be at most ${MAX_ID_LENGTH} characters`)
-  .regex(/^[^\u0000-\u001f\u007f]+$/, 'must not contain control characters');
+  .regex(/^[^\u0000-\u001f\u007f-\u009f\u2028\u2029]+$/, 'must not contain control characters')
+  .refine((s) => !LONE_SURROGATE.test(s), 'must be well-formed Unicode');
 
 /** ISO-8601 text, or epoch seconds/milliseconds (numbers below 1e11 are seconds). */
 export const timestampSchema = z
@@ -36,11 +43,13 @@ export const recommendationsQuery = z.object({
     .pipe(z.array(idSchema).max(100, 'at most 100 ids'))
     .optional(),
   context: idSchema.optional(),
-});
+}).strict();
 
-export const similarQuery = z.object({
-  limit: z.coerce.number().int('must be an integer').min(1).max(100).default(10),
-});
+export const similarQuery = z
+  .object({
+    limit: z.coerce.number().int('must be an integer').min(1).max(100).default(10),
+  })
+  .strict();
 
 export const eventsBody = z
   .object({

@@ -10,6 +10,10 @@ import { migrate, schemaVersion } from './sql/migrations';
 import { PgSqlClient } from './sql/pgClient';
 import { PgliteSqlClient } from './sql/pgliteClient';
 import { SqlCatalogStore, SqlEventStore, SqlModelRegistry } from './sql/stores';
+import { fnv1a32 } from './cache/keys';
+
+/** First key of this product's named advisory locks (the second is a hash of the name). */
+const LOCK_NAMESPACE = 73_120_041;
 
 export interface OpenDatabaseOptions {
   /** PostgreSQL connection string; when unset the embedded PGlite is used. */
@@ -29,6 +33,11 @@ export function databaseFromClient(client: SqlClient): Database {
     models: new SqlModelRegistry(client),
     migrate: () => migrate(client),
     schemaVersion: () => schemaVersion(client),
+    tryLock: async (name: string) => {
+      if (!client.tryAdvisoryLock) throw new Error(`the ${client.kind} client cannot take locks`);
+      const release = await client.tryAdvisoryLock(LOCK_NAMESPACE, fnv1a32(name) | 0);
+      return release ? { name, release } : null;
+    },
     ping: async () => {
       await client.query('SELECT 1');
     },

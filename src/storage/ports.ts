@@ -49,6 +49,12 @@ export interface ModelRegistry {
   remove(version: string): Promise<void>;
 }
 
+/** A named lock held across processes (see Database.tryLock). */
+export interface DatabaseLock {
+  readonly name: string;
+  release(): Promise<void>;
+}
+
 /** Everything backed by the relational database, opened and closed together. */
 export interface Database {
   readonly kind: 'postgres' | 'pglite';
@@ -59,6 +65,12 @@ export interface Database {
   migrate(): Promise<number[]>;
   /** Current schema version (0 when never migrated). */
   schemaVersion(): Promise<number>;
+  /**
+   * Takes the named lock without waiting, or resolves null when someone else holds it. PostgreSQL:
+   * a session advisory lock, released by `release()` or by the holder's connection ending (a killed
+   * process never leaves it behind). PGlite: held by this handle (one process owns the directory).
+   */
+  tryLock(name: string): Promise<DatabaseLock | null>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }

@@ -9,10 +9,13 @@ import { CacheKeys } from './keys';
 import { MemoryCache } from './memoryCache';
 import type { RecommendationCache } from './port';
 import { RedisCache, type RedisClient } from './redisCache';
+import { ResilientCache } from './resilientCache';
 
 export { CacheKeys, bucketOf, fnv1a32, CATALOG_OVERLAY_TTL_SECONDS } from './keys';
 export { MemoryCache } from './memoryCache';
 export { RedisCache } from './redisCache';
+export { ResilientCache, CacheUnavailableError } from './resilientCache';
+export type { RedisClient } from './redisCache';
 export type * from './port';
 
 export interface OpenCacheOptions {
@@ -54,6 +57,16 @@ export async function openCache(opts: OpenCacheOptions): Promise<RecommendationC
   boot.connected = true;
   logger.info({ redis: redactUrl(opts.redisUrl), cluster: Boolean(opts.cluster) }, 'connected to Redis');
   return new RedisCache({ client, keys, logger });
+}
+
+/**
+ * The raw ioredis client behind a cache (through a ResilientCache too), or null for the in-process
+ * cache. Only for components that need their own commands on the same connection (the rate-limit
+ * store); their keys still come from CacheKeys.
+ */
+export function redisClientOf(cache: RecommendationCache): RedisClient | null {
+  const inner = cache instanceof ResilientCache ? cache.inner : cache;
+  return inner instanceof RedisCache ? inner.rawClient() : null;
 }
 
 /**

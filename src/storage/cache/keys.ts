@@ -17,6 +17,8 @@
  *   P:{cat}:rev                   string  overlay revision counter            } writes both
  *   P:{exp:<name>}:counts         hash    variant|segment|type -> count (A/B report)
  *   P:{clk:<userKey>}:items       hash    itemId -> recommendationId of a recent click (TTL)
+ *   P:rl:<limiter>:<client>       string  rate-limit hit counter (rate-limit-redis, window TTL); no
+ *                                         hash tag, so clients spread over a cluster's slots
  *
  * Every family starts with a distinct `P:{<family>` so families cannot collide, and each family's
  * variable part is followed by a fixed suffix, so distinct ids give distinct keys. A user id holding
@@ -84,6 +86,12 @@ export class CacheKeys {
 
   userClicks(userKey: string): string {
     return `${this.prefix}:{clk:${userKey}}:items`;
+  }
+
+  /** Prefix the rate-limit store puts before each client key of limiter `name` (`P:rl:<name>:`). */
+  rateLimitPrefix(name: string): string {
+    if (!/^[A-Za-z0-9_-]{1,32}$/.test(name)) throw new Error(`invalid rate limiter name '${name}'`);
+    return `${this.prefix}:rl:${name}:`;
   }
 }
 

@@ -111,6 +111,11 @@ export class RedisCache implements RecommendationCache {
     this.client.defineCommand('recsRecordEvents', { numberOfKeys: 2, lua: RECORD_EVENTS_LUA });
   }
 
+  /** The ioredis client, for the rate-limit store only (reach it through `redisClientOf` in index.ts). */
+  rawClient(): RedisClient {
+    return this.client;
+  }
+
   async liveVersion(): Promise<string | null> {
     return (await this.client.get(this.keys.livePointer())) || null;
   }

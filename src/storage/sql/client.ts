@@ -32,6 +32,12 @@ export interface SqlClient extends SqlExecutor {
    * statement, hence all-or-nothing. Resolves with the number of rows copied.
    */
   copyFrom?(copySql: string, chunks: Iterable<string> | AsyncIterable<string>): Promise<number>;
+  /**
+   * Takes the session-level advisory lock (classId, objId) without waiting: resolves with its
+   * release function, or null when another session holds it. The lock lives as long as the session
+   * that took it, so a killed process releases it with its connection.
+   */
+  tryAdvisoryLock?(classId: number, objId: number): Promise<(() => Promise<void>) | null>;
   close(): Promise<void>;
 }
 

@@ -94,6 +94,40 @@ export class PgSqlClient implements SqlClient {
     }
   }
 
+  async tryAdvisoryLock(classId: number, objId: number): Promise<(() => Promise<void>) | null> {
+    // A session lock belongs to one connection: keep that connection out of the pool until release.
+    const client = await this.pool.connect();
+    let got = false;
+    try {
+      const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1::int, $2::int) AS locked', [classId, objId]);
+      got = rows[0]?.locked === true;
+    } catch (err) {
+      client.release(err as Error);
+      throw err;
+    }
+    if (!got) {
+      client.release();
+      return null;
+    }
+    // Losing that connection loses the lock; pg would emit 'error' on the checked-out client.
+    const onError = (err: Error) => log().warn({ err }, 'connection holding an advisory lock failed');
+    client.on('error', onError);
+    let released = false;
+    return async () => {
+      if (released) return;
+      released = true;
+      let broken: Error | undefined;
+      try {
+        await client.query('SELECT pg_advisory_unlock($1::int, $2::int)', [classId, objId]);
+      } catch (err) {
+        broken = err as Error; // destroying the connection releases the lock too
+      } finally {
+        client.off('error', onError);
+        client.release(broken);
+      }
+    };
+  }
+
   async close(): Promise<void> {
     await this.pool.end();
   }

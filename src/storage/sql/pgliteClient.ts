@@ -60,6 +60,7 @@ function transactionExecutor(tx: Transaction): SqlExecutor {
 export class PgliteSqlClient implements SqlClient {
   readonly kind = 'pglite' as const;
   private readonly lock = new Mutex();
+  private readonly advisoryLocks = new Set<string>();
 
   private constructor(private readonly db: PGlite) {}
 
@@ -84,6 +85,19 @@ export class PgliteSqlClient implements SqlClient {
 
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
     return this.lock.run(() => this.db.transaction((tx) => fn(transactionExecutor(tx))));
+  }
+
+  /**
+   * PGlite has one session, in which PostgreSQL advisory locks are re-entrant, and one process owns
+   * the data directory: the lock is therefore held in this client (per process, like the session).
+   */
+  async tryAdvisoryLock(classId: number, objId: number): Promise<(() => Promise<void>) | null> {
+    const key = `${classId}:${objId}`;
+    if (this.advisoryLocks.has(key)) return null;
+    this.advisoryLocks.add(key);
+    return async () => {
+      this.advisoryLocks.delete(key);
+    };
   }
 
   async close(): Promise<void> {

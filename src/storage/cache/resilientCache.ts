@@ -1,0 +1,252 @@
+/**
+ * A RecommendationCache decorator that keeps the service answering when Redis is down or slow:
+ * every call gets a deadline (Promise.race), and a circuit breaker stops calling a cache that keeps
+ * failing. While the breaker is open calls fail at once with CacheUnavailableError (no waiting on
+ * sockets); after `openMs` one probe (PING) is let through (half-open) and closes the breaker again
+ * when it succeeds. Callers on the request path catch CacheUnavailableError and degrade (see
+ * RecommendationService); anything else surfaces it as a 503 with Retry-After.
+ *
+ * Only transport failures count against the breaker (timeouts, closed connections, refused
+ * connects, MaxRetriesPerRequestError, CLUSTERDOWN/LOADING...). An error Redis answered with, or a
+ * refusal by the cache's own checks, proves the cache is reachable and passes through unchanged.
+ */
+import { UnavailableError } from '../../errors';
+import type { Logger } from '../../logger';
+import type { RecommendationCache } from './port';
+
+export class CacheUnavailableError extends UnavailableError {
+  constructor(message: string, retryAfterSeconds = 1) {
+    super(message, retryAfterSeconds);
+  }
+}
+
+export type BreakerState = 'closed' | 'open' | 'half-open';
+
+export interface ResilienceOptions {
+  /** Deadline of a request-path call (reads, session writes), ms. */
+  timeoutMs: number;
+  /** Deadline of a bulk call (version meta, publishing, deletes), ms. */
+  bulkTimeoutMs: number;
+  /** Consecutive transport failures that open the breaker. */
+  failureThreshold: number;
+  /** How long the breaker stays open before one probe is let through, ms. */
+  openMs: number;
+}
+
+export const DEFAULT_RESILIENCE: ResilienceOptions = { timeoutMs: 250, bulkTimeoutMs: 10_000, failureThreshold: 3, openMs: 1000 };
+
+class DeadlineError extends Error {
+  constructor(ms: number) {
+    super(`cache call timed out after ${ms} ms`);
+    this.name = 'DeadlineError';
+  }
+}
+
+/** Connection-level failures (the cache could not be asked), as opposed to answers that are errors. */
+const TRANSPORT_ERROR = /connection is closed|stream isn't writeable|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|socket closed|CLUSTERDOWN|LOADING|MASTERDOWN|TRYAGAIN|Failed to refresh slots cache|None of startup nodes is available/i;
+
+export function isTransportError(err: unknown): boolean {
+  if (err instanceof DeadlineError || err instanceof CacheUnavailableError) return true;
+  if (!(err instanceof Error)) return false;
+  if (err.name === 'MaxRetriesPerRequestError' || err.name === 'ClusterAllFailedError') return true;
+  return TRANSPORT_ERROR.test(err.message);
+}
+
+/** A small clock seam so the breaker can be unit-tested without sleeping. */
+export interface Clock {
+  now(): number;
+}
+
+export class CircuitBreaker {
+  private stateValue: BreakerState = 'closed';
+  private failures = 0;
+  private openedAt = 0;
+  private probing = false;
+  private lastErrorText: string | null = null;
+
+  constructor(
+    private readonly opts: Pick<ResilienceOptions, 'failureThreshold' | 'openMs'>,
+    private readonly clock: Clock = Date,
+    private readonly onChange?: (state: BreakerState, reason: string | null) => void,
+  ) {}
+
+  state(): BreakerState {
+    if (this.stateValue === 'open' && this.clock.now() - this.openedAt >= this.opts.openMs) return 'half-open';
+    return this.stateValue;
+  }
+
+  lastError(): string | null {
+    return this.lastErrorText;
+  }
+
+  /** Whether a normal call may go through now. In half-open only the probe may. */
+  allows(): boolean {
+    return this.stateValue === 'closed';
+  }
+
+  /** Claims the single half-open probe; false when the breaker is not due for one or a probe runs. */
+  claimProbe(): boolean {
+    if (this.state() !== 'half-open' || this.probing) return false;
+    this.probing = true;
+    return true;
+  }
+
+  success(): void {
+    this.failures = 0;
+    this.probing = false;
+    if (this.stateValue !== 'closed') {
+      this.stateValue = 'closed';
+      this.lastErrorText = null;
+      this.onChange?.('closed', null);
+    }
+  }
+
+  failure(reason: string): void {
+    this.probing = false;
+    this.lastErrorText = reason;
+    this.failures++;
+    if (this.stateValue === 'open' || this.failures >= this.opts.failureThreshold) {
+      const wasOpen = this.stateValue === 'open';
+      this.stateValue = 'open';
+      this.openedAt = this.clock.now();
+      if (!wasOpen) this.onChange?.('open', reason);
+    }
+  }
+}
+
+export class ResilientCache implements RecommendationCache {
+  readonly kind: RecommendationCache['kind'];
+  readonly breaker: CircuitBreaker;
+
+  constructor(
+    readonly inner: RecommendationCache,
+    private readonly opts: ResilienceOptions = DEFAULT_RESILIENCE,
+    private readonly logger?: Logger,
+    clock: Clock = Date,
+  ) {
+    this.kind = inner.kind;
+    this.breaker = new CircuitBreaker(opts, clock, (state, reason) => {
+      if (state === 'open') this.logger?.warn({ reason }, 'cache circuit opened: answering degraded until it recovers');
+      else this.logger?.info('cache circuit closed: cache answers again');
+    });
+  }
+
+  /** True while the breaker keeps calls away from the cache (open or half-open). */
+  isDegraded(): boolean {
+    return this.breaker.state() !== 'closed';
+  }
+
+  /**
+   * Runs `fn` against the cache under the deadline and the breaker. Exposed for the few callers
+   * that talk to the raw client (the rate-limit store) so they share the breaker.
+   */
+  async run<T>(fn: () => Promise<T>, timeoutMs = this.opts.timeoutMs): Promise<T> {
+    if (!this.breaker.allows()) {
+      if (!this.breaker.claimProbe()) {
+        throw new CacheUnavailableError(`the cache is unavailable (${this.breaker.lastError() ?? 'circuit open'})`);
+      }
+      // Half-open: the probe is a PING under the same deadline; only its success lets `fn` through.
+      try {
+        await withDeadline(() => this.inner.ping(), this.opts.timeoutMs);
+        this.breaker.success();
+      } catch (err) {
+        this.breaker.failure(describe(err));
+        throw new CacheUnavailableError(`the cache is unavailable (${describe(err)})`);
+      }
+    }
+    try {
+      const out = await withDeadline(fn, timeoutMs);
+      this.breaker.success();
+      return out;
+    } catch (err) {
+      if (!isTransportError(err)) {
+        // The cache answered (with an error): it is reachable.
+        this.breaker.success();
+        throw err;
+      }
+      this.breaker.failure(describe(err));
+      throw new CacheUnavailableError(`the cache is unavailable (${describe(err)})`);
+    }
+  }
+
+  private bulk<T>(fn: () => Promise<T>): Promise<T> {
+    return this.run(fn, this.opts.bulkTimeoutMs);
+  }
+
+  liveVersion() {
+    return this.run(() => this.inner.liveVersion());
+  }
+  previousVersion() {
+    return this.run(() => this.inner.previousVersion());
+  }
+  writeVersion(...a: Parameters<RecommendationCache['writeVersion']>) {
+    return this.bulk(() => this.inner.writeVersion(...a));
+  }
+  writeUserLists(...a: Parameters<RecommendationCache['writeUserLists']>) {
+    return this.bulk(() => this.inner.writeUserLists(...a));
+  }
+  versionInfo(version: string) {
+    return this.run(() => this.inner.versionInfo(version));
+  }
+  readVersionMeta(version: string) {
+    return this.bulk(() => this.inner.readVersionMeta(version));
+  }
+  switchLive(...a: Parameters<RecommendationCache['switchLive']>) {
+    return this.bulk(() => this.inner.switchLive(...a));
+  }
+  deleteVersion(version: string) {
+    return this.bulk(() => this.inner.deleteVersion(version));
+  }
+  readUserState(...a: Parameters<RecommendationCache['readUserState']>) {
+    return this.run(() => this.inner.readUserState(...a));
+  }
+  recordEvents(...a: Parameters<RecommendationCache['recordEvents']>) {
+    return this.run(() => this.inner.recordEvents(...a));
+  }
+  setAvailability(...a: Parameters<RecommendationCache['setAvailability']>) {
+    return this.run(() => this.inner.setAvailability(...a));
+  }
+  readCatalogOverlay() {
+    return this.bulk(() => this.inner.readCatalogOverlay());
+  }
+  incrementCounters(...a: Parameters<RecommendationCache['incrementCounters']>) {
+    return this.run(() => this.inner.incrementCounters(...a));
+  }
+  readCounters(experiment: string) {
+    return this.run(() => this.inner.readCounters(experiment));
+  }
+  rememberClick(...a: Parameters<RecommendationCache['rememberClick']>) {
+    return this.run(() => this.inner.rememberClick(...a));
+  }
+  takeClicks(...a: Parameters<RecommendationCache['takeClicks']>) {
+    return this.run(() => this.inner.takeClicks(...a));
+  }
+  /** A real round trip even while the breaker is open (readiness wants the truth, and it doubles as a probe). */
+  async ping(): Promise<void> {
+    try {
+      await withDeadline(() => this.inner.ping(), this.opts.timeoutMs);
+    } catch (err) {
+      if (isTransportError(err)) this.breaker.failure(describe(err));
+      throw new CacheUnavailableError(`the cache is unavailable (${describe(err)})`);
+    }
+    this.breaker.success();
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function withDeadline<T>(fn: () => Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new DeadlineError(ms)), ms);
+  });
+  const call = fn();
+  // A late failure after the deadline must not become an unhandled rejection.
+  call.catch(() => undefined);
+  return Promise.race([call, deadline]).finally(() => clearTimeout(timer));
+}
