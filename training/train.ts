@@ -12,7 +12,7 @@ import { evaluateSplit, ModelName, MODELS, TestCase } from './evaluate';
 import { DEFAULT_FIT, fitModel, FitOptions } from './model';
 import { Ranker } from './rank';
 import { tuneRankParams } from './tuning';
-import { embeddingNeighbours, prepareEmbedding } from './embeddingBlend';
+import { embeddingNeighbours, fitEmbeddingFor, prepareEmbedding } from './embeddingBlend';
 import type { EmbeddingModel } from './embedding';
 import type { UserFeatures } from './segments';
 
@@ -64,7 +64,10 @@ export async function trainModels(dataset: Dataset, policy: Policy, opts: TrainO
   const emb = await prepareEmbedding(ds, policy, { ...opts.fit, rank: tuned.params });
   log(`embedding: weight ${emb.choice.weight}${emb.choice.skipped ? ` (${emb.choice.skipped})` : ''} in ${emb.choice.seconds.toFixed(1)}s`);
   const fitted = fitModel(ds, policy, emb.fit);
-  const similarEmbedding = emb.model ? await embeddingNeighbours(emb.model, ds, policy.training.neighbours) : undefined;
+  // Even when the blend leaves it out, the embedding's neighbours serve /similar beside item-CF.
+  const cfg = policy.training.embedding;
+  const embeddingModel = emb.model ?? (cfg.enabled && ds.nItems <= cfg.maxItems && ds.nUsers > 0 ? await fitEmbeddingFor(ds, policy) : undefined);
+  const similarEmbedding = embeddingModel ? await embeddingNeighbours(embeddingModel, ds, policy.training.neighbours) : undefined;
   log(
     `fitted ${ds.nUsers} users, ${ds.nItems} items, ${ds.nEvents} events in ${(Number(process.hrtime.bigint() - t0) / 1e9).toFixed(2)}s`,
   );
@@ -93,7 +96,9 @@ export async function trainModels(dataset: Dataset, policy: Policy, opts: TrainO
         rank: fitted.rankParams,
         popularity: { combine: opts.fit?.combine ?? DEFAULT_FIT.combine, decayHalfLifeDays: policy.training.decayHalfLifeDays },
       },
-      embedding: emb.model ? { ...emb.choice, dim: emb.model.dim, backend: emb.model.info.backend, fitSeconds: emb.model.info.fitSeconds } : emb.choice,
+      embedding: embeddingModel
+        ? { ...emb.choice, dim: embeddingModel.dim, backend: embeddingModel.info.backend, fitSeconds: embeddingModel.info.fitSeconds }
+        : emb.choice,
       tuning: { kind: tuned.kind, cases: tuned.cases, before: tuned.before, after: tuned.after, seconds: tuned.seconds },
       highValueThreshold: Number.isFinite(segments.highValueThreshold) ? segments.highValueThreshold : null,
       events: ds.nEvents,
@@ -128,8 +133,8 @@ export async function trainModels(dataset: Dataset, policy: Policy, opts: TrainO
       return u === undefined ? 'new' : SEGMENTS[segments.codes[u]];
     },
     metrics,
-    timings: { ...fitted.timings, tuning: tuned.seconds, embedding: emb.choice.seconds + (emb.model?.info.fitSeconds ?? 0) },
-    ...(emb.model ? { embedding: emb.model } : {}),
+    timings: { ...fitted.timings, tuning: tuned.seconds, embedding: emb.choice.seconds + (embeddingModel?.info.fitSeconds ?? 0) },
+    ...(embeddingModel ? { embedding: embeddingModel } : {}),
   };
 }
 

@@ -97,6 +97,10 @@ describe('recs against real PostgreSQL and Redis', () => {
       const similar = await getJson(`${server.url}/v1/items/${item}/similar`);
       expect(similar.status).toBe(200);
       expect(similar.body.items.length).toBeGreaterThan(0);
+      // Item-CF neighbours first, then the embedding's (trained with TF.js by `recs train`).
+      const wide = await getJson(`${server.url}/v1/items/${item}/similar?limit=100`);
+      expect(wide.body.items.some((i: any) => i.source === 'embedding')).toBe(true);
+      expect(trained.metrics.holdout.published.ndcg10).toBeGreaterThan(0);
 
       expect((await send('POST', `${server.url}/v1/events`, { events: [{ userId: user, itemId: item, type: 'purchase' }] })).status).toBe(202);
       const after = await getJson(`${server.url}/v1/users/${user}/recommendations?limit=100`);

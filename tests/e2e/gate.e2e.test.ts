@@ -34,7 +34,7 @@ describe('promotion gate and rollback (real PostgreSQL + Redis)', () => {
     runTraining({
       db: stack.rt.db,
       cache: stack.rt.cache,
-      policy: buildPolicy(policyOverride),
+      policy: buildPolicy({ ...(policyOverride as object), training: { ...((policyOverride as { training?: object })?.training ?? {}), embedding: { enabled: false } } }),
       modelsDir: stack.config.modelsDir,
       logger: stack.rt.logger,
       publish: true,

@@ -23,8 +23,22 @@ export interface TestStack {
   close(): Promise<void>;
 }
 
-export async function openTestStack(kind: StackKind, env: Record<string, string> = {}): Promise<TestStack> {
+/**
+ * `embedding: false` (the default here unless a RECS_CONFIG_FILE is given) skips the TF.js
+ * embedding fits, which dominate training time on small data; the embedding has its own tests,
+ * and the demo, CLI and operator suites train with it.
+ */
+export async function openTestStack(
+  kind: StackKind,
+  env: Record<string, string> = {},
+  opts: { embedding?: boolean } = {},
+): Promise<TestStack> {
   const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'recs-e2e-'));
+  if (!env.RECS_CONFIG_FILE && !opts.embedding) {
+    const cfg = path.join(dir, 'policy.json');
+    await fs.promises.writeFile(cfg, JSON.stringify({ training: { embedding: { enabled: false } } }));
+    env = { ...env, RECS_CONFIG_FILE: cfg };
+  }
   let dropDb: (() => Promise<void>) | undefined;
   const vars: Record<string, string> = {
     DATA_DIR: path.join(dir, 'data'),
