@@ -59,6 +59,48 @@ export interface RankParams {
   intentWeight: number;
   intentHalfLifeHours: number;
   intentFav: number;
+  /**
+   * Power-law refind decay: when refindAlpha > 0 an event's refind strength decays as
+   * (1 + age / refindTauHours)^-alpha instead of 0.5^(age / refindHalfLifeHours), alpha =
+   * refindCartAlpha for carts (NaN = refindAlpha) and refindAlpha otherwise. Measured purchase rates
+   * fall like a power of the age, and a cart's far more slowly than a view's. 0 = exponential.
+   */
+  refindAlpha: number;
+  refindTauHours: number;
+  refindCartAlpha: number;
+  /**
+   * Category focus: a touched, not bought item also scores focusWeight x the share of the user's
+   * last focusEvents events whose item is in the item's category (shoppers compare within one
+   * category, then buy one). 0 = off.
+   */
+  focusWeight: number;
+  focusEvents: number;
+  /**
+   * Short-scale recency: a touched item also scores recencyWeight x 0.5^(minutes between its
+   * latest touch and the user's last event / recencyHalfLifeMinutes). 0 = off.
+   */
+  recencyWeight: number;
+  recencyHalfLifeMinutes: number;
+  /**
+   * Returns: in the user's last session (events closer than sessionGapMinutes), an item
+   * returned to after touching other items (A, B, A) scores returnWeight x (1 - 0.5^returns). 0 = off.
+   */
+  returnWeight: number;
+  sessionGapMinutes: number;
+  /**
+   * Need met: candidates in a category where the user bought something lose
+   * boughtCategoryPenalty x 0.5^(hours since that purchase / boughtCategoryHalfLifeHours). 0 = off.
+   */
+  boughtCategoryPenalty: number;
+  boughtCategoryHalfLifeHours: number;
+  /**
+   * Session itemcf: neighbours of the user's last sessionCfSeeds distinct items that the user has
+   * not touched (same category only when sessionCfSameCategory = 1) score sessionCfWeight x
+   * similarity / the user's best such similarity. 0 = off.
+   */
+  sessionCfWeight: number;
+  sessionCfSeeds: number;
+  sessionCfSameCategory: number;
 }
 
 /**
@@ -79,6 +121,20 @@ export const DEFAULT_RANK: RankParams = {
   intentWeight: 0,
   intentHalfLifeHours: 72,
   intentFav: 0.5,
+  refindAlpha: 0,
+  refindTauHours: 1,
+  refindCartAlpha: 0.3,
+  focusWeight: 0,
+  focusEvents: 3,
+  recencyWeight: 0,
+  recencyHalfLifeMinutes: 30,
+  returnWeight: 0,
+  sessionGapMinutes: 30,
+  boughtCategoryPenalty: 0,
+  boughtCategoryHalfLifeHours: 48,
+  sessionCfWeight: 0,
+  sessionCfSeeds: 3,
+  sessionCfSameCategory: 1,
 };
 
 /**
@@ -142,6 +198,16 @@ export class Ranker {
   private readonly strongest: Float64Array;
   private readonly intent: Float64Array;
   private readonly catMark: Int32Array;
+  private readonly behave: Float64Array;
+  private readonly sessionCf: Float64Array;
+  private readonly lastAge: Float64Array;
+  private readonly runs: Int32Array;
+  private readonly touched: Int32Array;
+  private readonly scfSeed: Int32Array;
+  private readonly catStamp: Int32Array;
+  private readonly catCount: Float64Array;
+  private readonly boughtStamp: Int32Array;
+  private readonly boughtCat: Float64Array;
   private readonly typeWeight: number[];
   private readonly refindTypeWeight: number[];
   private readonly extraSources: CandidateSource[];
@@ -160,6 +226,17 @@ export class Ranker {
     this.strongest = new Float64Array(n);
     this.intent = new Float64Array(n);
     this.catMark = new Int32Array(Math.max(1, model.ds.categories.length));
+    this.behave = new Float64Array(n);
+    this.sessionCf = new Float64Array(n);
+    this.lastAge = new Float64Array(n);
+    this.runs = new Int32Array(n);
+    this.touched = new Int32Array(n);
+    this.scfSeed = new Int32Array(n);
+    const nCat = Math.max(1, model.ds.categories.length);
+    this.catStamp = new Int32Array(nCat);
+    this.catCount = new Float64Array(nCat);
+    this.boughtStamp = new Int32Array(nCat);
+    this.boughtCat = new Float64Array(nCat);
     const w = model.policy.eventWeights;
     this.typeWeight = [w.view, w.fav, w.cart, w.purchase];
     const p = model.params;
@@ -184,6 +261,9 @@ export class Ranker {
     this.position[it] = 0;
     this.intent[it] = 0;
     this.category[it] = 0;
+    this.behave[it] = 0;
+    this.sessionCf[it] = 0;
+    this.runs[it] = 0;
     for (const e of this.extra) e[it] = 0;
     this.candidates[nc] = it;
     return nc + 1;
@@ -210,15 +290,23 @@ export class Ranker {
     const usePosition = params.refindPositionWeight > 0;
     const useIntent = params.intentWeight > 0;
     const intentHalfLife = params.intentHalfLifeHours * HOUR_MS;
+    const power = params.refindAlpha > 0;
+    const tau = params.refindTauHours * HOUR_MS;
+    const cartAlpha = Number.isFinite(params.refindCartAlpha) ? params.refindCartAlpha : params.refindAlpha;
     let distinct = 0;
     for (let k = b - 1; k >= a; k--) {
       const it = ds.evItem[k];
       if (this.excluded[it] === stamp || !ds.itemAvailable[it]) continue;
       const first = this.mark[it] !== stamp;
       nc = this.touch(it, stamp, nc);
+      this.touched[it] = stamp;
       const age = lastTs - ds.evTs[k];
+      if (first) this.lastAge[it] = age;
       const type = ds.evType[k];
-      this.refind[it] += this.refindTypeWeight[type] * Math.pow(0.5, age / halfLife);
+      const decay = power
+        ? Math.pow(1 + age / tau, -(type === TYPE_CART ? cartAlpha : params.refindAlpha))
+        : Math.pow(0.5, age / halfLife);
+      this.refind[it] += this.refindTypeWeight[type] * decay;
       if (first && usePosition) this.position[it] = params.refindPositionWeight * Math.pow(params.refindPositionDecay, distinct);
       if (first) distinct++;
       if (useIntent && (type === TYPE_CART || type === TYPE_FAV)) {
@@ -226,6 +314,9 @@ export class Ranker {
         if (v > this.intent[it]) this.intent[it] = v;
       }
     }
+
+    const nTouched = nc;
+    if (b > a) this.behaviour(a, b, stamp, nTouched);
 
     // Strongest event type per touched item (seed weight), then itemcf from the most recent
     // distinct items, newest first. Both passes are linear in the history.
@@ -255,6 +346,7 @@ export class Ranker {
       }
     }
 
+    if (params.sessionCfWeight > 0 && b > a) nc = this.sessionCandidates(a, b, stamp, nc);
     if (params.categoryWeight > 0 && b > a) nc = this.categoryCandidates(a, b, stamp, nc);
 
     // Extra sources (extension point), each normalised by its best score for this user.
@@ -283,9 +375,16 @@ export class Ranker {
     const cfScale = maxCf > 0 ? 1 / maxCf : 0;
     const reScale = maxRe > 0 ? params.refindWeight / maxRe : 0;
     const popScale = maxPop > 0 ? params.popularityWeight / maxPop : 0;
+    const penalty = params.boughtCategoryPenalty > 0 && b > a ? this.boughtCategories(a, b, stamp) : 0;
     for (let c = 0; c < nc; c++) {
       const it = this.candidates[c];
-      let score = this.cf[it] * cfScale + this.refind[it] * reScale + this.position[it] + this.intent[it] + popularity.score[it] * popScale + this.category[it];
+      let score =
+        this.cf[it] * cfScale + this.refind[it] * reScale + this.position[it] + this.intent[it] + popularity.score[it] * popScale + this.category[it] +
+        this.behave[it] + this.sessionCf[it];
+      if (penalty > 0) {
+        const cat = ds.itemCategory[it];
+        if (cat >= 0 && this.boughtStamp[cat] === stamp) score -= penalty * this.boughtCat[cat];
+      }
       for (let x = 0; x < this.extra.length; x++) {
         if (this.extraMax[x] > 0) score += (this.extraSources[x].weight * this.extra[x][it]) / this.extraMax[x];
       }
@@ -296,9 +395,9 @@ export class Ranker {
     const scores: number[] = Array.from(top.scores);
     const sources: number[] = items.map((it) => {
       // Provenance: the component contributing most.
-      let best = this.cf[it] * cfScale;
+      let best = this.cf[it] * cfScale + this.sessionCf[it];
       let src = SRC_ITEMCF;
-      const re = this.refind[it] * reScale + this.position[it] + this.intent[it];
+      const re = this.refind[it] * reScale + this.position[it] + this.intent[it] + this.behave[it];
       if (re > best) {
         best = re;
         src = SRC_REFIND;
@@ -320,6 +419,108 @@ export class Ranker {
 
     if (fill && items.length < n) this.fill(u, n, stamp, items, scores, sources);
     return { items: Int32Array.from(items), scores: Float32Array.from(scores), sources: Uint8Array.from(sources) };
+  }
+
+  /**
+   * Behaviour terms of the touched candidates (candidates[0, nTouched)): category focus of the
+   * last events, short-scale recency of the latest touch and returns within the last session.
+   */
+  private behaviour(a: number, b: number, stamp: number, nTouched: number): void {
+    const { ds, params } = this.model;
+    const lastTs = ds.evTs[b - 1];
+    if (params.focusWeight > 0 && ds.categories.length > 0) {
+      const want = Math.max(1, Math.round(params.focusEvents));
+      let seen = 0;
+      for (let k = b - 1; k >= a && seen < want; k--, seen++) {
+        const c = ds.itemCategory[ds.evItem[k]];
+        if (c < 0) continue;
+        if (this.catStamp[c] !== stamp) {
+          this.catStamp[c] = stamp;
+          this.catCount[c] = 0;
+        }
+        this.catCount[c]++;
+      }
+      for (let x = 0; x < nTouched; x++) {
+        const it = this.candidates[x];
+        const c = ds.itemCategory[it];
+        if (c >= 0 && this.catStamp[c] === stamp) this.behave[it] += (params.focusWeight * this.catCount[c]) / seen;
+      }
+    }
+    if (params.recencyWeight > 0) {
+      const hl = params.recencyHalfLifeMinutes * 60000;
+      for (let x = 0; x < nTouched; x++) {
+        const it = this.candidates[x];
+        this.behave[it] += params.recencyWeight * Math.pow(0.5, this.lastAge[it] / hl);
+      }
+    }
+    if (params.returnWeight > 0) {
+      const gap = params.sessionGapMinutes * 60000;
+      let prev = -1;
+      let tPrev = lastTs;
+      for (let k = b - 1; k >= a; k--) {
+        if (tPrev - ds.evTs[k] > gap) break;
+        tPrev = ds.evTs[k];
+        const it = ds.evItem[k];
+        if (it === prev) continue;
+        prev = it;
+        if (this.touched[it] === stamp) this.runs[it]++;
+      }
+      for (let x = 0; x < nTouched; x++) {
+        const it = this.candidates[x];
+        if (this.runs[it] > 1) this.behave[it] += params.returnWeight * (1 - Math.pow(0.5, this.runs[it] - 1));
+      }
+    }
+  }
+
+  /** Per category the user bought in: 0.5^(hours from that purchase to the user's last event / half-life), max. */
+  private boughtCategories(a: number, b: number, stamp: number): number {
+    const { ds, params } = this.model;
+    const lastTs = ds.evTs[b - 1];
+    const hl = params.boughtCategoryHalfLifeHours * HOUR_MS;
+    let any = false;
+    for (let k = a; k < b; k++) {
+      if (ds.evType[k] !== TYPE_PURCHASE) continue;
+      const c = ds.itemCategory[ds.evItem[k]];
+      if (c < 0) continue;
+      const v = Math.pow(0.5, (lastTs - ds.evTs[k]) / hl);
+      if (this.boughtStamp[c] !== stamp) {
+        this.boughtStamp[c] = stamp;
+        this.boughtCat[c] = v;
+      } else if (v > this.boughtCat[c]) this.boughtCat[c] = v;
+      any = true;
+    }
+    return any ? params.boughtCategoryPenalty : 0;
+  }
+
+  /**
+   * Session itemcf: neighbours of the last sessionCfSeeds distinct items the user has not touched
+   * (optionally of the seed's category), every seed weighing 1, normalised by the best.
+   */
+  private sessionCandidates(a: number, b: number, stamp: number, nc: number): number {
+    const { ds, params, similar } = this.model;
+    let seeds = 0;
+    const sameCat = params.sessionCfSameCategory > 0;
+    for (let k = b - 1; k >= a && seeds < params.sessionCfSeeds; k--) {
+      const s = ds.evItem[k];
+      if (this.scfSeed[s] === stamp) continue;
+      this.scfSeed[s] = stamp;
+      seeds++;
+      const cs = ds.itemCategory[s];
+      for (let p = similar.indptr[s]; p < similar.indptr[s + 1]; p++) {
+        const j = similar.indices[p];
+        if (this.touched[j] === stamp || this.excluded[j] === stamp || !ds.itemAvailable[j]) continue;
+        if (sameCat && (cs < 0 || ds.itemCategory[j] !== cs)) continue;
+        nc = this.touch(j, stamp, nc);
+        this.sessionCf[j] += similar.scores[p];
+      }
+    }
+    let max = 0;
+    for (let c = 0; c < nc; c++) if (this.sessionCf[this.candidates[c]] > max) max = this.sessionCf[this.candidates[c]];
+    if (max > 0) {
+      const scale = params.sessionCfWeight / max;
+      for (let c = 0; c < nc; c++) this.sessionCf[this.candidates[c]] *= scale;
+    }
+    return nc;
   }
 
   /**

@@ -102,6 +102,27 @@ describe('tuneRankParams', () => {
     expect(r1.after.ndcg10).toBeGreaterThan(r1.before.ndcg10);
   });
 
+  it('can switch on the power-law refind decay, which keeps a days-old cart above hours-old views', () => {
+    // Per round: an own item carted, three days later a browse of a shared cluster, a purchase of
+    // something else three hours after the browse (the last event), then the carted item is bought.
+    const events: StoreEvent[] = [];
+    for (let u = 0; u < 60; u++) {
+      const t = u * 0.0001;
+      for (const off of [0, 10]) {
+        events.push(ev(`s${u}`, `own${u}r${off}`, 'cart', 1 + off + t));
+        for (let c = 0; c < 12; c++) events.push(ev(`s${u}`, `c${c}`, 'view', 4 + c * 0.001 + off + t));
+        events.push(ev(`s${u}`, `other${u}r${off}`, 'purchase', 4.125 + off + t));
+        events.push(ev(`s${u}`, `own${u}r${off}`, 'purchase', 4.2 + off + t));
+      }
+    }
+    const split = carveValidation(build(events));
+    const fitted = fitModel(split.train, policy);
+    const start = { ...DEFAULT_RANK, refindWeight: 4 };
+    const r = searchRankParams(split, fitted, start, { refindAlpha: [0, 0.5] }, 1, 0);
+    expect(r.params.refindAlpha).toBe(0.5);
+    expect(r.after.ndcg10).toBeGreaterThan(r.before.ndcg10);
+  });
+
   it('scoreParams and searchRankParams agree on the chosen setting', () => {
     const ds = shop(60);
     const split = carveValidation(ds);
