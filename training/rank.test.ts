@@ -21,8 +21,8 @@ function setup(extra: StoreEvent[], items: Item[] = [], params: Partial<RankPara
   const ds = b.build();
   const fitted = fitModel(ds, policy, { rank: params });
   const ranker = new Ranker({ ...fitted.model, sources });
-  const rank = (user: string, n = 10, mode: 'bought' | 'history' = 'bought') => {
-    const r = ranker.rank(ds.userIndex.get(user)!, n, mode);
+  const rank = (user: string, n = 10, mode: 'bought' | 'history' = 'bought', fill = true) => {
+    const r = ranker.rank(ds.userIndex.get(user)!, n, mode, fill);
     return { ids: Array.from(r.items).map((i) => ds.itemIds[i]), sources: Array.from(r.sources).map(sourceName), scores: Array.from(r.scores) };
   };
   return { ds, ranker, rank };
