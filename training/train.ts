@@ -11,6 +11,7 @@ import { Dataset, filterDataset, TYPE_PURCHASE } from './dataset';
 import { evaluateSplit, ModelName, MODELS, TestCase } from './evaluate';
 import { DEFAULT_FIT, fitModel, FitOptions } from './model';
 import { Ranker } from './rank';
+import { mulberry32 } from '../src/util/prng';
 import { tuneRankParams } from './tuning';
 import { embeddingNeighbours, fitEmbeddingFor, prepareEmbedding } from './embeddingBlend';
 import type { EmbeddingModel } from './embedding';
@@ -218,17 +219,6 @@ export interface HoldoutMetrics {
   recommendSeconds: number;
 }
 
-/** Deterministic PRNG (mulberry32) so the same data and seed always carve the same holdout. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Holdout carved from the training data: for a seeded sample of `holdoutUsers` of the users with at

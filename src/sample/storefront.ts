@@ -51,17 +51,8 @@ const CATEGORY_NAMES = [
   'audio', 'phones', 'laptops', 'cameras', 'fitness', 'outdoor', 'garden', 'pets',
 ];
 
-/** mulberry32: tiny, fast, well-distributed 32-bit PRNG; returns floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 } from '../util/prng';
+import { mulberry32 } from '../util/prng';
 
 type Rng = () => number;
 

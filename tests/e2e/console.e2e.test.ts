@@ -14,9 +14,7 @@ import request from 'supertest';
 import type { Browser, Page } from 'playwright-core';
 import { openTestStack, TestStack } from '../helpers/stack';
 import { launchChromium, pixelStats } from '../helpers/browser';
-import { generateStorefront, writeEventsCsv, writeItemsCsv } from '../../src/sample/storefront';
-import { importFile, importItemsFile } from '../../src/import/importer';
-import { runTraining } from '../../training/pipeline';
+import { generateStorefront } from '../../src/sample/storefront';
 
 const TOKEN = 'secret';
 const HOSTILE_ID = `<img src=x onerror="window.__xss=1">"&'<b>`;
@@ -73,23 +71,9 @@ describe('operator console (real stores, headless Chromium)', () => {
     for (const e of sample.events) if (e.type === 'purchase') purchases.set(e.userId, (purchases.get(e.userId) ?? 0) + 1);
     buyer = [...purchases.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0][0];
 
-    const eventsFile = path.join(stack.dir, 'events.csv');
-    const itemsFile = path.join(stack.dir, 'items.csv');
-    await writeEventsCsv(eventsFile, sample.events);
-    await writeItemsCsv(itemsFile, sample.items);
-    const { db, cache } = stack.rt;
-    await importItemsFile({ path: itemsFile, catalog: db.catalog });
-    const report = await importFile({ path: eventsFile, format: 'events-csv', events: db.events, catalog: db.catalog });
+    const report = await stack.importSample(sample);
     expect(report.rejected).toBe(0);
-    const trained = await runTraining({
-      db,
-      cache,
-      policy: stack.config.policy,
-      modelsDir: stack.config.modelsDir,
-      logger: stack.rt.logger,
-      publish: true,
-      force: false,
-    });
+    const trained = await stack.train();
     expect(trained.status).toBe('live');
     await stack.rt.live.start();
 

@@ -5,13 +5,10 @@
  * live version keeps serving; a sound candidate passes; rollback restores the previous version
  * without restarting the service.
  */
-import path from 'path';
 import request from 'supertest';
 import { openTestStack, TestStack } from '../helpers/stack';
-import { generateStorefront, writeEventsCsv, writeItemsCsv } from '../../src/sample/storefront';
-import { importFile, importItemsFile } from '../../src/import/importer';
+import { generateStorefront } from '../../src/sample/storefront';
 import { buildPolicy } from '../../src/config/policy';
-import { runTraining } from '../../training/pipeline';
 import { rollback } from '../../training/publish';
 
 describe('promotion gate and rollback (real PostgreSQL + Redis)', () => {
@@ -21,34 +18,19 @@ describe('promotion gate and rollback (real PostgreSQL + Redis)', () => {
 
   beforeAll(async () => {
     stack = await openTestStack('real');
-    const older = path.join(stack.dir, 'older.csv');
-    const items = path.join(stack.dir, 'items.csv');
-    await writeItemsCsv(items, sample.items);
-    await writeEventsCsv(older, sample.events.filter((e) => e.ts < cut));
-    await importItemsFile({ path: items, catalog: stack.rt.db.catalog });
-    await importFile({ path: older, format: 'events-csv', events: stack.rt.db.events, catalog: stack.rt.db.catalog });
+    await stack.importSample({ items: sample.items, events: sample.events.filter((e) => e.ts < cut) }, 'older');
   });
   afterAll(async () => stack?.close());
 
-  const train = (policyOverride: unknown, force = false) =>
-    runTraining({
-      db: stack.rt.db,
-      cache: stack.rt.cache,
-      policy: buildPolicy({ ...(policyOverride as object), training: { ...((policyOverride as { training?: object })?.training ?? {}), embedding: { enabled: false } } }),
-      modelsDir: stack.config.modelsDir,
-      logger: stack.rt.logger,
-      publish: true,
-      force,
-    });
+  const train = (policyOverride: { training?: object } | undefined) =>
+    stack.train({ policy: buildPolicy({ ...policyOverride, training: { ...policyOverride?.training, embedding: { enabled: false } } }) });
 
   it('refuses a worse candidate with a clear reason and keeps the live version serving', async () => {
     const first = await train(undefined);
     expect(first.status).toBe('live');
     await stack.rt.live.start();
 
-    const newer = path.join(stack.dir, 'newer.csv');
-    await writeEventsCsv(newer, sample.events.filter((e) => e.ts >= cut));
-    await importFile({ path: newer, format: 'events-csv', events: stack.rt.db.events, catalog: stack.rt.db.catalog });
+    await stack.importSample({ events: sample.events.filter((e) => e.ts >= cut) }, 'newer');
 
     // Crippled: one neighbour per item, one history seed, no re-find, popularity for the rest.
     const crippled = await train({ training: { neighbours: 1, historySeeds: 1, excludeInteracted: 'all' } });

@@ -9,9 +9,7 @@ import path from 'path';
 import request from 'supertest';
 import fc from 'fast-check';
 import { openTestStack, TestStack } from '../helpers/stack';
-import { generateStorefront, writeEventsCsv, writeItemsCsv } from '../../src/sample/storefront';
-import { importFile, importItemsFile } from '../../src/import/importer';
-import { runTraining } from '../../training/pipeline';
+import { generateStorefront } from '../../src/sample/storefront';
 
 const TOKEN = 'operator-secret';
 const CAP = 3;
@@ -41,21 +39,8 @@ describe('operators (real PostgreSQL + Redis)', () => {
       }),
     );
     stack = await openTestStack('real', { DEBUG_TOKEN: TOKEN, RECS_CONFIG_FILE: cfg });
-    const ev = path.join(stack.dir, 'events.csv');
-    const it = path.join(stack.dir, 'items.csv');
-    await writeEventsCsv(ev, sample.events);
-    await writeItemsCsv(it, sample.items);
-    await importItemsFile({ path: it, catalog: stack.rt.db.catalog });
-    await importFile({ path: ev, format: 'events-csv', events: stack.rt.db.events, catalog: stack.rt.db.catalog });
-    const report = await runTraining({
-      db: stack.rt.db,
-      cache: stack.rt.cache,
-      policy: stack.config.policy,
-      modelsDir: stack.config.modelsDir,
-      logger: stack.rt.logger,
-      publish: true,
-      force: false,
-    });
+    await stack.importSample(sample);
+    const report = await stack.train();
     expect(report.status).toBe('live');
     await stack.rt.live.start();
   });

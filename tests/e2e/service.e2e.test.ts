@@ -3,12 +3,9 @@
  * (PGlite + in-process cache): import a generated storefront through the import path, train,
  * publish, and query the HTTP API.
  */
-import path from 'path';
 import request from 'supertest';
 import { openTestStack, StackKind, TestStack } from '../helpers/stack';
-import { generateStorefront, writeEventsCsv, writeItemsCsv, Storefront } from '../../src/sample/storefront';
-import { importFile, importItemsFile } from '../../src/import/importer';
-import { runTraining } from '../../training/pipeline';
+import { generateStorefront, Storefront } from '../../src/sample/storefront';
 import { rollback } from '../../training/publish';
 
 const KINDS: StackKind[] = ['real', 'embedded'];
@@ -27,24 +24,10 @@ describe.each(KINDS)('service end to end (%s stores)', (kind) => {
       if (!bought.has(e.userId)) bought.set(e.userId, new Set());
       bought.get(e.userId)!.add(e.itemId);
     }
-    const eventsFile = path.join(stack.dir, 'events.csv');
-    const itemsFile = path.join(stack.dir, 'items.csv');
-    await writeEventsCsv(eventsFile, sample.events);
-    await writeItemsCsv(itemsFile, sample.items);
-    const { db, cache } = stack.rt;
-    await importItemsFile({ path: itemsFile, catalog: db.catalog });
-    const report = await importFile({ path: eventsFile, format: 'events-csv', events: db.events, catalog: db.catalog });
+    const report = await stack.importSample(sample);
     expect(report.rejected).toBe(0);
     expect(report.imported).toBe(sample.events.length);
-    const trained = await runTraining({
-      db,
-      cache,
-      policy: stack.config.policy,
-      modelsDir: stack.config.modelsDir,
-      logger: stack.rt.logger,
-      publish: true,
-      force: false,
-    });
+    const trained = await stack.train();
     expect(trained.status).toBe('live');
     firstVersion = trained.version;
     await stack.rt.live.start();
@@ -203,15 +186,7 @@ describe.each(KINDS)('service end to end (%s stores)', (kind) => {
 
   it('keeps the live version when the gate refuses, and rolls back instantly without restart', async () => {
     const { db, cache } = stack.rt;
-    const second = await runTraining({
-      db,
-      cache,
-      policy: stack.config.policy,
-      modelsDir: stack.config.modelsDir,
-      logger: stack.rt.logger,
-      publish: true,
-      force: true,
-    });
+    const second = await stack.train({ force: true });
     expect(second.status).toBe('live');
     await stack.rt.live.refresh();
     const userId = [...bought.keys()][0];

@@ -11,6 +11,11 @@ import { openStores, buildRuntime, Runtime } from '../../src/wiring';
 import { createApp } from '../../src/serving/app';
 import { rootLogger } from '../../src/logger';
 import { freshDatabase, testRedisUrl, uniqueName } from './servers';
+import type { StoreEvent, Item } from '../../src/domain/types';
+import type { Policy } from '../../src/config/policy';
+import { writeEventsCsv, writeItemsCsv } from '../../src/sample/storefront';
+import { importFile, importItemsFile, ImportReport } from '../../src/import/importer';
+import { runTraining, TrainReport } from '../../training/pipeline';
 
 export type StackKind = 'real' | 'embedded';
 
@@ -20,6 +25,10 @@ export interface TestStack {
   rt: Runtime;
   app: Express;
   dir: string;
+  /** Imports events (and a catalogue) through the real import path: CSV files, then the importer. */
+  importSample(sample: { events: StoreEvent[]; items?: Item[] }, name?: string): Promise<ImportReport>;
+  /** Runs the nightly pipeline against this stack's stores (publishing by default). */
+  train(opts?: { policy?: Policy; publish?: boolean; force?: boolean }): Promise<TrainReport>;
   close(): Promise<void>;
 }
 
@@ -58,12 +67,34 @@ export async function openTestStack(
   await stores.db.migrate();
   const rt = buildRuntime(config, stores, { logger: rootLogger(), pollMs: 0 });
   const app = createApp(rt);
+  let imports = 0;
   return {
     kind,
     config,
     rt,
     app,
     dir,
+    importSample: async (sample, name = `import-${++imports}`) => {
+      const { db } = rt;
+      if (sample.items?.length) {
+        const itemsFile = path.join(dir, `${name}-items.csv`);
+        await writeItemsCsv(itemsFile, sample.items);
+        await importItemsFile({ path: itemsFile, catalog: db.catalog });
+      }
+      const eventsFile = path.join(dir, `${name}-events.csv`);
+      await writeEventsCsv(eventsFile, sample.events);
+      return importFile({ path: eventsFile, format: 'events-csv', events: db.events, catalog: db.catalog });
+    },
+    train: (opts = {}) =>
+      runTraining({
+        db: rt.db,
+        cache: rt.cache,
+        policy: opts.policy ?? config.policy,
+        modelsDir: config.modelsDir,
+        logger: rt.logger,
+        publish: opts.publish ?? true,
+        force: opts.force ?? false,
+      }),
     close: async () => {
       await rt.close();
       if (dropDb) await dropDb();
