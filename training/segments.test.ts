@@ -55,6 +55,17 @@ describe('segments', () => {
     expect(Number.isNaN(f.rfm[ds.userIndex.get('looker')!])).toBe(true);
   });
 
+  it('by SPEC a recent purchaser is `new`; purchasersSkipNew lets purchasers past onboarding', () => {
+    const extra = new DatasetBuilder();
+    extra.add([...browse('anchor', 98), ...browse('newbuyer', 96), ev('newbuyer', 'x0', 'purchase', 99)]);
+    const d2 = extra.build();
+    const spec = computeSegments(d2, buildPolicy());
+    expect(segmentName(spec.codes[d2.userIndex.get('newbuyer')!])).toBe('new');
+    const skip = computeSegments(d2, buildPolicy({ segments: { purchasersSkipNew: true } }));
+    expect(['high_value', 'paying']).toContain(segmentName(skip.codes[d2.userIndex.get('newbuyer')!]));
+    expect(segmentName(skip.codes[d2.userIndex.get('anchor')!])).toBe('new');
+  });
+
   it('follows configured thresholds', () => {
     const strict = computeSegments(ds, buildPolicy({ segments: { churnedAfterDays: 20, atRiskAfterDays: 10, newMinDistinctItems: 2, highValueTopFraction: 0.5 } }));
     const s = (u: string) => segmentName(strict.codes[ds.userIndex.get(u)!]);

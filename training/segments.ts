@@ -118,7 +118,8 @@ export function computeSegments(ds: Dataset, policy: Policy, features: UserFeatu
     let s: Segment;
     const first = features.firstSeen[u];
     const last = features.lastSeen[u];
-    if (!Number.isFinite(first) || now - first < cfg.newMaxAgeDays * DAY_MS || features.distinctItems[u] < cfg.newMinDistinctItems) {
+    const skipNew = cfg.purchasersSkipNew && features.purchases[u] > 0;
+    if (!Number.isFinite(first) || (!skipNew && (now - first < cfg.newMaxAgeDays * DAY_MS || features.distinctItems[u] < cfg.newMinDistinctItems))) {
       s = 'new';
     } else if (now - last > cfg.churnedAfterDays * DAY_MS) s = 'churned';
     else if (now - last > cfg.atRiskAfterDays * DAY_MS) s = 'at_risk';

@@ -107,6 +107,11 @@ export const policySchema = z
       .object({
         newMaxAgeDays: z.number().nonnegative(),
         newMinDistinctItems: z.number().int().nonnegative(),
+        /**
+         * SPEC evaluates `new` first, so a purchaser whose first event is under newMaxAgeDays old is
+         * `new`. true: purchasers skip the `new` rule (they are past onboarding). Default false (SPEC).
+         */
+        purchasersSkipNew: z.boolean(),
         churnedAfterDays: z.number().positive(),
         atRiskAfterDays: z.number().positive(),
         /** Purchasers whose RFM score is in this top fraction are high_value. */
@@ -225,6 +230,7 @@ export const DEFAULT_POLICY: Policy = {
   segments: {
     newMaxAgeDays: 7,
     newMinDistinctItems: 3,
+    purchasersSkipNew: false,
     churnedAfterDays: 60,
     atRiskAfterDays: 21,
     highValueTopFraction: 0.2,
