@@ -89,11 +89,28 @@ function printTrainReport(report: TrainReport, json: boolean): void {
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
-/** Starts the HTTP service on open stores; resolves once listening. SIGTERM/SIGINT drain and close. */
+/** How long a SIGTERM waits for in-flight requests before giving up and exiting 1. */
+const DRAIN_TIMEOUT_MS = 10_000;
+
+/**
+ * Starts the HTTP service on open stores; resolves once listening. SIGTERM/SIGINT: stop accepting
+ * connections, mark /readyz not ready, let in-flight requests finish (answers then carry
+ * `Connection: close`, idle keep-alive sockets are closed), then close Redis and the database pool
+ * and exit 0; exit 1 if draining takes longer than DRAIN_TIMEOUT_MS.
+ */
 export async function startServer(rt: Runtime, port: number, logger: Logger): Promise<http.Server> {
   await rt.live.start();
   const app = createApp(rt);
-  const server = http.createServer(app);
+  let closing = false;
+  const server = http.createServer((req, res) => {
+    // Answers written once draining began tell keep-alive clients to go away.
+    const writeHead = res.writeHead;
+    res.writeHead = function (this: http.ServerResponse, ...args: unknown[]) {
+      if (closing && !this.headersSent) this.setHeader('Connection', 'close');
+      return (writeHead as (...a: unknown[]) => http.ServerResponse).apply(this, args);
+    } as typeof res.writeHead;
+    app(req, res);
+  });
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -102,16 +119,28 @@ export async function startServer(rt: Runtime, port: number, logger: Logger): Pr
   const address = server.address();
   const bound = typeof address === 'object' && address ? address.port : port;
   logger.info({ port: bound, model: rt.live.version()?.meta.version ?? null }, 'serving');
-  let closing = false;
   const shutdown = (signal: string) => {
     if (closing) return;
     closing = true;
+    rt.draining = true;
     logger.info({ signal }, 'shutting down: draining in-flight requests');
+    setTimeout(() => {
+      logger.error({ ms: DRAIN_TIMEOUT_MS }, 'in-flight requests did not finish in time; exiting');
+      process.exit(1);
+    }, DRAIN_TIMEOUT_MS).unref();
+    // Keep-alive sockets become idle as their last answer goes out: close them as they do.
+    const idle = setInterval(() => server.closeIdleConnections(), 100);
+    idle.unref();
     server.close(() => {
-      rt.close().finally(() => process.exit(0));
+      clearInterval(idle);
+      rt.close()
+        .catch((err) => logger.warn({ err }, 'closing the stores failed'))
+        .finally(() => {
+          logger.info('stopped: requests drained, cache and database closed');
+          process.exit(0);
+        });
     });
     server.closeIdleConnections();
-    setTimeout(() => process.exit(1), 10_000).unref();
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));

@@ -151,16 +151,7 @@ export class DatasetBuilder {
   /** Appends a batch of events; the batch objects are not retained. */
   add(events: StoreEvent[]): void {
     const need = this.n + events.length;
-    if (need > this.evUser.length) {
-      let cap = this.evUser.length;
-      while (cap < need) cap *= 2;
-      this.evUser = growI32(this.evUser, cap);
-      this.evItem = growI32(this.evItem, cap);
-      const t = new Uint8Array(cap);
-      t.set(this.evType);
-      this.evType = t;
-      this.evTs = growF64(this.evTs, cap);
-    }
+    if (need > this.evUser.length) this.grow(need);
     for (const e of events) {
       const k = this.n++;
       this.evUser[k] = this.internUser(e.userId);
@@ -168,6 +159,31 @@ export class DatasetBuilder {
       this.evType[k] = typeCode(e.type);
       this.evTs[k] = e.ts;
     }
+  }
+
+  /**
+   * Appends one event given field by field (type = index into EVENT_TYPES): the bulk loader's path,
+   * decoding database rows straight into the typed arrays without event objects.
+   */
+  addEvent(userId: string, itemId: string, type: number, ts: number): void {
+    if (this.n === this.evUser.length) this.grow(this.n + 1);
+    if (!(type >= 0 && type < EVENT_TYPES.length)) throw new Error(`unknown event type code ${type}`);
+    const k = this.n++;
+    this.evUser[k] = this.internUser(userId);
+    this.evItem[k] = this.internItem(itemId);
+    this.evType[k] = type;
+    this.evTs[k] = ts;
+  }
+
+  private grow(need: number): void {
+    let cap = this.evUser.length;
+    while (cap < need) cap *= 2;
+    this.evUser = growI32(this.evUser, cap);
+    this.evItem = growI32(this.evItem, cap);
+    const t = new Uint8Array(cap);
+    t.set(this.evType);
+    this.evType = t;
+    this.evTs = growF64(this.evTs, cap);
   }
 
   /** Catalogue facts; items listed here are part of the item space even without events. */

@@ -10,6 +10,7 @@ import { buildFallbackLists, FallbackLists, itemPopularity, Popularity } from '.
 import { CandidateSource, DEFAULT_RANK, RankModel, RankParams } from './rank';
 import { computeSegments, favouriteCategories, SegmentResult } from './segments';
 import type { Csr } from '../src/model/versionMeta';
+import { markStage } from './stages';
 
 export const FAVOURITE_CATEGORIES = 3;
 
@@ -55,6 +56,7 @@ export function fitPopularity(ds: Dataset, policy: Policy, opts: FitOptions = {}
 
 export function fitModel(ds: Dataset, policy: Policy, opts: FitOptions = {}): FittedModel {
   const timings: Record<string, number> = {};
+  markStage('fit:item-item');
   let t0 = process.hrtime.bigint();
   const { ui, weights, popularity } = fitPopularity(ds, policy, opts);
   timings.matrix = seconds(t0);
@@ -69,11 +71,13 @@ export function fitModel(ds: Dataset, policy: Policy, opts: FitOptions = {}): Fi
   const similar = fitItemCf(cfMatrix, itemcfParams, ds.itemOrder, positions);
   timings.itemcf = seconds(t0);
 
+  markStage('fit:segments');
   t0 = process.hrtime.bigint();
   const segments = computeSegments(ds, policy);
   const favourites = favouriteCategories(ds, weights, FAVOURITE_CATEGORIES);
   timings.segments = seconds(t0);
 
+  markStage('fit:fallback lists');
   t0 = process.hrtime.bigint();
   const fallback = buildFallbackLists(ds, policy, ui, popularity, segments.codes);
   timings.lists = seconds(t0);

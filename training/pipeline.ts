@@ -7,7 +7,7 @@ import type { Database } from '../src/storage/ports';
 import type { RecommendationCache } from '../src/storage/cache/port';
 import type { Policy } from '../src/config/policy';
 import type { Logger } from '../src/logger';
-import { DatasetBuilder } from './dataset';
+import { loadDataset } from './load';
 import { trainModels, evaluateHoldout } from './train';
 import { newVersionId, writeArtifacts, listArtifactVersions } from './artifacts';
 import { publishVersion, pruneVersions } from './publish';
@@ -44,7 +44,55 @@ export interface TrainReport {
   pruned?: string[];
 }
 
+/** The registry lock every trainer holds for its whole run: one trainer at a time per database. */
+export const TRAINER_LOCK = 'recs-trainer';
+
+export class TrainerBusyError extends Error {
+  constructor() {
+    super('another `recs train` is running against this database (it holds the trainer lock); nothing was done: wait for it to finish and retry');
+    this.name = 'TrainerBusyError';
+  }
+}
+
+/**
+ * Runs one training under the trainer lock. Two trainers started at once cannot both publish: the
+ * second fails fast with TrainerBusyError. Holding the lock also proves that versions still in
+ * `training`/`publishing` belong to a run that died: they are marked failed and their cache keys
+ * removed before this run starts (the live version is never touched).
+ */
 export async function runTraining(opts: TrainOptions): Promise<TrainReport> {
+  const lock = await opts.db.tryLock(TRAINER_LOCK);
+  if (!lock) throw new TrainerBusyError();
+  try {
+    await cleanupAbandonedVersions(opts);
+    return await trainLocked(opts);
+  } finally {
+    await lock.release().catch((err) => opts.logger.warn({ err }, 'could not release the trainer lock'));
+  }
+}
+
+/** Marks versions left in `training`/`publishing` by a dead trainer failed and deletes their cache keys. */
+export async function cleanupAbandonedVersions(opts: Pick<TrainOptions, 'db' | 'cache' | 'logger'>): Promise<string[]> {
+  const stale = [...(await opts.db.models.withStatus('training')), ...(await opts.db.models.withStatus('publishing'))];
+  const cacheLive = stale.length && opts.cache ? await opts.cache.liveVersion() : null;
+  for (const m of stale) {
+    if (m.version === cacheLive) {
+      // Killed between the cache switch and the registry update: the version is serving; record that.
+      await opts.db.models.markLive(m.version, Date.now());
+      opts.logger.warn({ version: m.version }, 'an interrupted run had switched the cache live: registered it as live');
+      continue;
+    }
+    if (opts.cache) {
+      await opts.cache.deleteVersion(m.version).catch((err) => opts.logger.warn({ err, version: m.version }, 'could not delete the cache keys of an abandoned version'));
+    }
+    await opts.db.models.update(m.version, { status: 'failed' });
+  }
+  const failed = stale.filter((m) => m.version !== cacheLive).map((m) => m.version);
+  if (failed.length) opts.logger.warn({ versions: failed }, 'marked versions abandoned by an interrupted run as failed');
+  return failed;
+}
+
+async function trainLocked(opts: TrainOptions): Promise<TrainReport> {
   const { db, policy, logger } = opts;
   const timings: Record<string, number> = {};
   const time = async <T>(stage: string, fn: () => Promise<T> | T): Promise<T> => {
@@ -61,17 +109,7 @@ export async function runTraining(opts: TrainOptions): Promise<TrainReport> {
   await db.models.create(version, createdAt);
   logger.info({ version }, 'training started');
   try {
-    const dataset = await time('load', async () => {
-      const builder = new DatasetBuilder();
-      for await (const batch of db.catalog.streamItems(20000)) builder.addItems(batch);
-      let n = 0;
-      for await (const batch of db.events.streamEvents(50000)) {
-        builder.add(batch);
-        n += batch.length;
-      }
-      logger.info({ events: n }, 'events loaded');
-      return builder.build({ now: opts.now });
-    });
+    const dataset = await time('load', () => loadDataset(db, { now: opts.now, log: (n) => logger.info({ events: n }, 'events loaded') }));
     if (dataset.nEvents === 0) throw new Error('no events in the database: run `recs import` first');
 
     const holdout = await time('evaluate', () => evaluateHoldout(dataset, policy));

@@ -46,6 +46,7 @@ export async function switchTo(deps: PublishDeps, version: string, expectedLive:
 export async function publishVersion(deps: PublishDeps, version: string): Promise<{ users: number; seconds: number; previous: string | null }> {
   const previous = await deps.cache.liveVersion();
   await deps.models.update(version, { status: 'publishing' });
+  deps.logger.info({ version, previous }, 'publishing: staging the version in the cache');
   try {
     const staged = await stageVersion(deps, version);
     const started = Date.now();

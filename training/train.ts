@@ -16,6 +16,7 @@ import { tuneRankParams } from './tuning';
 import { embeddingNeighbours, fitEmbeddingFor, prepareEmbedding } from './embeddingBlend';
 import type { EmbeddingModel } from './embedding';
 import type { UserFeatures } from './segments';
+import { markStage } from './stages';
 
 /** Items kept in a user's refind list and bought list (packedList.ts). */
 export const MAX_REFIND = 20;
@@ -61,14 +62,19 @@ export async function trainModels(dataset: Dataset, policy: Policy, opts: TrainO
   const t0 = process.hrtime.bigint();
   // The same procedure evaluation scores as `published`: ranking weights tuned on a validation
   // split carved from this data, then the fit.
+  markStage('tune');
   const tuned = tuneRankParams(ds, policy, { fit: opts.fit, log });
+  markStage('embeddings');
   const emb = await prepareEmbedding(ds, policy, { ...opts.fit, rank: tuned.params });
   log(`embedding: weight ${emb.choice.weight}${emb.choice.skipped ? ` (${emb.choice.skipped})` : ''} in ${emb.choice.seconds.toFixed(1)}s`);
+  markStage('fit');
   const fitted = fitModel(ds, policy, emb.fit);
+  markStage('embeddings');
   // Even when the blend leaves it out, the embedding's neighbours serve /similar beside item-CF.
   const cfg = policy.training.embedding;
   const embeddingModel = emb.model ?? (cfg.enabled && ds.nItems <= cfg.maxItems && ds.nUsers > 0 ? await fitEmbeddingFor(ds, policy) : undefined);
   const similarEmbedding = embeddingModel ? await embeddingNeighbours(embeddingModel, ds, policy.training.neighbours) : undefined;
+  markStage('fit done');
   log(
     `fitted ${ds.nUsers} users, ${ds.nItems} items, ${ds.nEvents} events in ${(Number(process.hrtime.bigint() - t0) / 1e9).toFixed(2)}s`,
   );
@@ -156,6 +162,16 @@ function countRows(indptr: Int32Array): number {
   return n;
 }
 
+const scratch = new WeakMap<Dataset, { seen: Int32Array; bought: Int32Array; stamp: number }>();
+function userScratch(ds: Dataset): { seen: Int32Array; bought: Int32Array; stamp: number } {
+  let sc = scratch.get(ds);
+  if (!sc || sc.stamp > 2 ** 30) {
+    sc = { seen: new Int32Array(ds.nItems), bought: new Int32Array(ds.nItems), stamp: 0 };
+    scratch.set(ds, sc);
+  }
+  return sc;
+}
+
 /** One user's cached value: ranked list plus the facts the service filters and falls back with. */
 export function userRecommendations(
   ds: Dataset,
@@ -173,16 +189,18 @@ export function userRecommendations(
   const list = ranker.rank(u, topN, all ? 'history' : 'bought', false);
   const bought: number[] = [];
   const refind: number[] = [];
-  const seen = new Set<number>();
-  const boughtSet = new Set<number>();
-  for (let k = ds.userStart[u]; k < ds.userStart[u + 1]; k++) if (all || ds.evType[k] === TYPE_PURCHASE) boughtSet.add(ds.evItem[k]);
+  // Stamped per-item marks instead of two Sets per user (called once per user: 1M users at 20M events).
+  const sc = userScratch(ds);
+  const seenStamp = ++sc.stamp;
+  const boughtStamp = ++sc.stamp;
+  for (let k = ds.userStart[u]; k < ds.userStart[u + 1]; k++) if (all || ds.evType[k] === TYPE_PURCHASE) sc.bought[ds.evItem[k]] = boughtStamp;
   const maxBought = all ? MAX_EXCLUDED_ALL : MAX_BOUGHT;
   // Newest first: the most recent purchases and touches are what the service needs first.
   for (let k = ds.userStart[u + 1] - 1; k >= ds.userStart[u]; k--) {
     const it = ds.evItem[k];
-    if (seen.has(it)) continue;
-    seen.add(it);
-    if (boughtSet.has(it)) {
+    if (sc.seen[it] === seenStamp) continue;
+    sc.seen[it] = seenStamp;
+    if (sc.bought[it] === boughtStamp) {
       if (bought.length < maxBought) bought.push(it);
     } else if (refind.length < MAX_REFIND) refind.push(it);
   }

@@ -8,6 +8,7 @@ import type { StoreEvent } from '../domain/types';
 import type { Policy } from '../config/policy';
 import type { Logger } from '../logger';
 import { UnavailableError } from '../errors';
+import { CacheUnavailableError } from '../storage/cache/resilientCache';
 import type { FeedbackService } from '../feedback/service';
 import type { Metrics } from '../serving/metrics';
 
@@ -41,8 +42,10 @@ export class EventService {
         boughtTtlSeconds: s.boughtTtlSeconds,
       });
     } catch (err) {
-      // The events are durable; only the live session signal is late until the next retrain.
-      this.logger.warn({ err }, 'session cache write failed; events stored');
+      // The events are durable; only the live session signal is late until the next retrain. During a
+      // cache outage (breaker open, logged once by the cache) this is expected: no warning per request.
+      if (err instanceof CacheUnavailableError) this.logger.debug({ err }, 'session cache unavailable; events stored');
+      else this.logger.warn({ err }, 'session cache write failed; events stored');
     }
     if (this.feedback && events.some((e) => e.type === 'purchase')) {
       await this.feedback.attributePurchases(events).catch((err) => this.logger.warn({ err }, 'purchase attribution failed'));

@@ -7,11 +7,11 @@
  */
 import { createHash, timingSafeEqual } from 'crypto';
 import type { RequestHandler } from 'express';
-import { rateLimit, ipKeyGenerator, type Store } from 'express-rate-limit';
+import { rateLimit, ipKeyGenerator, type ClientRateLimitInfo, type Options, type Store } from 'express-rate-limit';
 import { RedisStore, type RedisReply } from 'rate-limit-redis';
 import type { RecommendationCache } from '../storage/cache/port';
 import { CacheKeys, redisClientOf } from '../storage/cache';
-import { ResilientCache } from '../storage/cache/resilientCache';
+import { CacheUnavailableError, ResilientCache } from '../storage/cache/resilientCache';
 
 export interface WriteLimitOptions {
   windowSeconds: number;
@@ -32,15 +32,56 @@ function keyOf(expected: Buffer | null, given: string | undefined, ip: string | 
   return `ip:${ipKeyGenerator(ip ?? 'unknown', 56)}`;
 }
 
+/**
+ * While the cache is unavailable (breaker open) requests pass unthrottled and quietly: the breaker
+ * already logs the outage once, instead of one stack trace per request. Other store errors still go
+ * through express-rate-limit's own handling (logged, request allowed).
+ */
+class OutageTolerantStore implements Store {
+  readonly localKeys = false;
+  private windowMs = 60_000;
+  constructor(private readonly inner: RedisStore) {}
+  get prefix(): string {
+    return this.inner.prefix;
+  }
+  async init(options: Options): Promise<void> {
+    this.windowMs = options.windowMs;
+    try {
+      await this.inner.init(options);
+    } catch (err) {
+      if (!(err instanceof CacheUnavailableError)) throw err;
+    }
+  }
+  async increment(key: string): Promise<ClientRateLimitInfo> {
+    try {
+      return await this.inner.increment(key);
+    } catch (err) {
+      if (err instanceof CacheUnavailableError) return { totalHits: 1, resetTime: new Date(Date.now() + this.windowMs) };
+      throw err;
+    }
+  }
+  async decrement(key: string): Promise<void> {
+    await this.inner.decrement(key).catch((err) => {
+      if (!(err instanceof CacheUnavailableError)) throw err;
+    });
+  }
+  async resetKey(key: string): Promise<void> {
+    await this.inner.resetKey(key).catch((err) => {
+      if (!(err instanceof CacheUnavailableError)) throw err;
+    });
+  }
+}
+
 function redisStore(cache: RecommendationCache, keyPrefix: string): Store | undefined {
   const client = redisClientOf(cache);
   if (!client) return undefined;
   const guard = cache instanceof ResilientCache ? <T>(fn: () => Promise<T>) => cache.run(fn) : <T>(fn: () => Promise<T>) => fn();
-  return new RedisStore({
+  const store = new RedisStore({
     prefix: new CacheKeys(keyPrefix).rateLimitPrefix('writes'),
     sendCommandCluster: ({ command }) =>
       guard(() => client.call(command[0], ...command.slice(1)) as Promise<RedisReply>),
   });
+  return new OutageTolerantStore(store);
 }
 
 export function writeRateLimit(opts: WriteLimitOptions): RequestHandler {
@@ -51,6 +92,8 @@ export function writeRateLimit(opts: WriteLimitOptions): RequestHandler {
     standardHeaders: 'draft-7',
     legacyHeaders: false,
     passOnStoreError: true,
+    // keyOf does use ipKeyGenerator; the library's source-text heuristic cannot see through the call.
+    validate: { keyGeneratorIpFallback: false },
     store: redisStore(opts.cache, opts.keyPrefix),
     keyGenerator: (req) => keyOf(expected, req.get('x-api-key'), req.ip),
     handler: (_req, res, _next, options) => {

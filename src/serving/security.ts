@@ -35,9 +35,12 @@ export class UnsupportedMediaTypeError extends AppError {
 
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
-/** Write requests must declare a JSON body; a missing or other Content-Type is a 415, never a silent `{}`. */
+/** Write requests must declare a UTF-8 JSON body; a missing or other Content-Type is a 415, never a silent `{}`. */
 export const requireJsonBody: RequestHandler = (req, _res, next) => {
   if (!WRITE_METHODS.has(req.method)) return next();
   if (!req.is(['application/json', 'application/*+json'])) throw new UnsupportedMediaTypeError();
+  // RFC 8259: JSON exchanged between systems is UTF-8.
+  const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(req.get('content-type') ?? '')?.[1]?.toLowerCase();
+  if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') throw new UnsupportedMediaTypeError();
   next();
 };

@@ -4,6 +4,9 @@
  */
 import type { Item, ItemPatch, ModelStatus, ModelVersionRecord, StoreEvent } from '../domain/types';
 
+/** One event as scanEvents hands it over: ids, type index into EVENT_TYPES, epoch ms. */
+export type EventVisitor = (userId: string, itemId: string, type: number, ts: number) => void;
+
 export interface EventStore {
   /** Inserts all events in one transaction: either every event is stored or none is. */
   insertEvents(events: StoreEvent[]): Promise<number>;
@@ -14,6 +17,11 @@ export interface EventStore {
   bulkInsertEvents(events: StoreEvent[]): Promise<number>;
   /** Every event in (ts, id) order, in batches, without loading the whole table at once. */
   streamEvents(batchSize?: number): AsyncIterable<StoreEvent[]>;
+  /**
+   * Every event in (ts, id) order, handed to `visit` field by field (`type` is the index into
+   * EVENT_TYPES) without building event objects: the trainer's bulk load. Resolves with the count.
+   */
+  scanEvents?(visit: EventVisitor): Promise<number>;
   countEvents(): Promise<number>;
   /** The user's most recent events, newest first. */
   recentEventsForUser(userId: string, limit: number): Promise<StoreEvent[]>;

@@ -400,6 +400,31 @@ function contractFor(openFresh: Factory): void {
       await db.models.remove('never-existed');
     });
   });
+
+  describe('named locks (tryLock)', () => {
+    it('lets one holder in at a time, never waits, and is free again after release', async () => {
+      // Another handle on PostgreSQL (another process); the same handle on PGlite (one process owns it).
+      const other = fresh.openAnother ? await fresh.openAnother() : db;
+      const a = await db.tryLock('trainer');
+      expect(a).not.toBeNull();
+      const started = Date.now();
+      expect(await other.tryLock('trainer')).toBeNull();
+      expect(await db.tryLock('trainer')).toBeNull(); // not re-entrant either
+      expect(Date.now() - started).toBeLessThan(2000);
+      // Another name is another lock.
+      const b = await other.tryLock('something-else');
+      expect(b).not.toBeNull();
+      await b!.release();
+      await a!.release();
+      await a!.release(); // idempotent
+      const c = await other.tryLock('trainer');
+      expect(c).not.toBeNull();
+      expect(await db.tryLock('trainer')).toBeNull();
+      await c!.release();
+      // The store keeps working normally while and after locks come and go.
+      await expect(db.ping()).resolves.toBeUndefined();
+    });
+  });
 }
 
 storeContract('pglite', async () => {

@@ -41,7 +41,7 @@ describe('recs demo (embedded, nothing configured)', () => {
       expect(await stop(demo.child)).toBe(0);
       await fs.promises.rm(dir, { recursive: true, force: true });
     }
-  });
+   }, 180_000);
 });
 
 describe('recs against real PostgreSQL and Redis', () => {

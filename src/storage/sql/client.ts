@@ -33,6 +33,12 @@ export interface SqlClient extends SqlExecutor {
    */
   copyFrom?(copySql: string, chunks: Iterable<string> | AsyncIterable<string>): Promise<number>;
   /**
+   * Streams the raw bytes of `COPY ... TO STDOUT` (PostgreSQL only; absent on PGlite), chunk by
+   * chunk with backpressure: a large table is read without ever holding its result set.
+   * `settings` are session settings (set_config) for that statement only.
+   */
+  copyTo?(copySql: string, settings?: Record<string, string>): AsyncIterable<Buffer>;
+  /**
    * Takes the session-level advisory lock (classId, objId) without waiting: resolves with its
    * release function, or null when another session holds it. The lock lives as long as the session
    * that took it, so a killed process releases it with its connection.

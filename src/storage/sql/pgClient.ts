@@ -2,7 +2,7 @@
 import { Readable } from 'stream';
 import { pipeline } from 'stream/promises';
 import { Pool, type PoolClient, type PoolConfig } from 'pg';
-import { from as copyFromStdin } from 'pg-copy-streams';
+import { from as copyFromStdin, to as copyToStdout } from 'pg-copy-streams';
 import { moduleLogger } from '../../logger';
 import type { SqlClient, SqlExecutor, SqlParam, SqlResult } from './client';
 
@@ -38,6 +38,8 @@ export class PgSqlClient implements SqlClient {
       connectionString: options.connectionString,
       max: options.maxConnections ?? 10,
       application_name: 'storefront-recs',
+      // A database that is down or unreachable fails requests within seconds instead of hanging them.
+      connectionTimeoutMillis: 5000,
     };
     this.pool = new Pool(config);
     // An idle client losing its connection emits 'error' on the pool; without a listener that
@@ -91,6 +93,27 @@ export class PgSqlClient implements SqlClient {
     } finally {
       // After an aborted COPY the protocol state is not worth trusting: drop that connection.
       client.release(failure);
+    }
+  }
+
+  async *copyTo(copySql: string, settings: Record<string, string> = {}): AsyncIterable<Buffer> {
+    const client = await this.pool.connect();
+    let failure: Error | undefined;
+    let finished = false;
+    try {
+      // Session settings for this statement only (reset before the connection goes back).
+      for (const [name, value] of Object.entries(settings)) await client.query('SELECT set_config($1, $2, false)', [name, value]);
+      const source = client.query(copyToStdout(copySql, { highWaterMark: 1 << 20 }));
+      for await (const chunk of source) yield chunk as Buffer;
+      for (const name of Object.keys(settings)) await client.query(`RESET ${name.replace(/[^a-z_.]/gi, '')}`);
+      finished = true;
+    } catch (err) {
+      failure = err as Error;
+      throw err;
+    } finally {
+      // A COPY abandoned half-way (the consumer stopped early) leaves the protocol mid-stream:
+      // that connection is dropped rather than returned to the pool.
+      client.release(failure ?? (finished ? undefined : new Error('COPY TO STDOUT abandoned before its end')));
     }
   }
 

@@ -16,7 +16,8 @@ import type {
   ModelVersionRecord,
   StoreEvent,
 } from '../../domain/types';
-import type { CatalogStore, EventStore, ModelRegistry } from '../ports';
+import type { CatalogStore, EventStore, EventVisitor, ModelRegistry } from '../ports';
+import { EVENT_TYPES } from '../../domain/types';
 import type { SqlClient, SqlExecutor, SqlScalar } from './client';
 import { toNullableNumber, toNumber } from './client';
 
@@ -110,6 +111,109 @@ const STREAM_EVENTS_NEXT_SQL = `SELECT ${STREAM_EVENTS_COLUMNS} FROM events
   WHERE (ts, id) > ('epoch'::timestamptz + $1::int8 * interval '1 microsecond', $2::int8)
   ORDER BY ts, id LIMIT $3`;
 
+/** Same order and timestamps as streamEvents (epoch ms, floored), as COPY text rows. */
+const SCAN_EVENTS_COPY_SQL = `COPY (SELECT user_id, item_id, type, floor(extract(epoch FROM ts) * 1000)::int8
+  FROM events ORDER BY ts, id) TO STDOUT`;
+
+/**
+ * One sequential scan and one sort beat walking the (ts, id) index: the events were written in
+ * import order, so the index scan visits heap pages at random (measured at 5M events: 27 s by index,
+ * about 6 s by seq scan + sort). JIT only adds compile time to this plan.
+ */
+const SCAN_SETTINGS = { enable_indexscan: 'off', enable_indexonlyscan: 'off', jit: 'off', work_mem: '512MB' };
+
+const TAB = 9;
+const NL = 10;
+const BACKSLASH = 92;
+
+/** Undoes COPY text escaping (\\, \t, \n, \r, \b, \f, \v, octal \NNN, hex \xHH) in one field. */
+function unescapeCopyText(raw: Buffer): string {
+  const out: number[] = [];
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw[i]!;
+    if (c !== BACKSLASH || i + 1 >= raw.length) {
+      out.push(c);
+      continue;
+    }
+    const n = raw[++i]!;
+    const simple: Record<number, number> = { 98: 8, 102: 12, 110: 10, 114: 13, 116: 9, 118: 11 };
+    if (simple[n] !== undefined) out.push(simple[n]!);
+    else if (n === 120) {
+      let v = 0;
+      let d = 0;
+      while (d < 2 && i + 1 < raw.length && /[0-9a-fA-F]/.test(String.fromCharCode(raw[i + 1]!))) {
+        v = v * 16 + parseInt(String.fromCharCode(raw[++i]!), 16);
+        d++;
+      }
+      out.push(v);
+    } else if (n >= 48 && n <= 55) {
+      let v = n - 48;
+      for (let d = 0; d < 2 && i + 1 < raw.length && raw[i + 1]! >= 48 && raw[i + 1]! <= 55; d++) v = v * 8 + (raw[++i]! - 48);
+      out.push(v);
+    } else out.push(n);
+  }
+  return Buffer.from(out).toString('utf8');
+}
+
+/**
+ * Decodes the text-format rows of SCAN_EVENTS_COPY_SQL straight from the byte chunks (a row may
+ * span chunks): two id strings per row, the type by its first byte, the timestamp digit by digit.
+ */
+export class CopyEventDecoder {
+  private rest: Buffer | null = null;
+  private count = 0;
+  constructor(private readonly visit: EventVisitor) {}
+
+  push(chunk: Buffer): void {
+    let buf = chunk;
+    if (this.rest) {
+      buf = Buffer.concat([this.rest, chunk]);
+      this.rest = null;
+    }
+    let start = 0;
+    for (;;) {
+      const nl = buf.indexOf(NL, start);
+      if (nl < 0) break;
+      this.row(buf, start, nl);
+      start = nl + 1;
+    }
+    if (start < buf.length) this.rest = Buffer.from(buf.subarray(start));
+  }
+
+  end(): number {
+    if (this.rest && this.rest.length) throw new Error('COPY output ended inside a row');
+    return this.count;
+  }
+
+  private field(buf: Buffer, a: number, b: number): string {
+    for (let i = a; i < b; i++) if (buf[i] === BACKSLASH) return unescapeCopyText(buf.subarray(a, b));
+    return buf.toString('utf8', a, b);
+  }
+
+  private row(buf: Buffer, a: number, b: number): void {
+    const t1 = buf.indexOf(TAB, a);
+    const t2 = t1 < 0 ? -1 : buf.indexOf(TAB, t1 + 1);
+    const t3 = t2 < 0 ? -1 : buf.indexOf(TAB, t2 + 1);
+    if (t3 < 0 || t3 >= b) throw new Error(`unexpected COPY row: ${buf.toString('utf8', a, b)}`);
+    const userId = this.field(buf, a, t1);
+    const itemId = this.field(buf, t1 + 1, t2);
+    // view, fav, cart, purchase: the first byte tells them apart.
+    const c = buf[t2 + 1];
+    const type = c === 118 ? 0 : c === 102 ? 1 : c === 99 ? 2 : c === 112 ? 3 : -1;
+    if (type < 0 || (EVENT_TYPES as readonly string[])[type]!.length !== t3 - t2 - 1) throw new Error(`unknown event type in COPY row: ${buf.toString('utf8', a, b)}`);
+    let p = t3 + 1;
+    let neg = false;
+    if (buf[p] === 45) {
+      neg = true;
+      p++;
+    }
+    let ts = 0;
+    for (; p < b; p++) ts = ts * 10 + (buf[p]! - 48);
+    this.count++;
+    this.visit(userId, itemId, type, neg ? -ts : ts);
+  }
+}
+
 export class SqlEventStore implements EventStore {
   constructor(private readonly sql: SqlClient) {}
 
@@ -147,6 +251,21 @@ export class SqlEventStore implements EventStore {
       yield page.map(toEvent);
       if (page.length < limit) return;
     }
+  }
+
+  async scanEvents(visit: EventVisitor): Promise<number> {
+    if (!this.sql.copyTo) {
+      // PGlite: the keyset pages, converted field by field.
+      let n = 0;
+      for await (const page of this.streamEvents(50_000)) {
+        for (const e of page) visit(e.userId, e.itemId, EVENT_TYPES.indexOf(e.type), e.ts);
+        n += page.length;
+      }
+      return n;
+    }
+    const decoder = new CopyEventDecoder(visit);
+    for await (const chunk of this.sql.copyTo(SCAN_EVENTS_COPY_SQL, SCAN_SETTINGS)) decoder.push(chunk);
+    return decoder.end();
   }
 
   async countEvents(): Promise<number> {
