@@ -24,6 +24,12 @@ export interface EmbeddingChoice {
   seconds: number;
 }
 
+/** Whether the policy lets the embedding run on data of this size (see policy.training.embedding). */
+export function embeddingFits(ds: Dataset, policy: Policy): boolean {
+  const cfg = policy.training.embedding;
+  return cfg.enabled && ds.nUsers > 0 && ds.nItems <= cfg.maxItems && ds.nEvents <= cfg.maxEvents;
+}
+
 export async function fitEmbeddingFor(ds: Dataset, policy: Policy): Promise<EmbeddingModel> {
   const cfg = policy.training.embedding;
   const ui = userItemMatrix(ds, policy, { decay: false });
@@ -55,7 +61,7 @@ export async function chooseEmbeddingWeight(ds: Dataset, policy: Policy, fit: Fi
     seconds: (Date.now() - t0) / 1000,
   });
   if (!cfg.enabled) return done(0, [], 'disabled by policy');
-  if (ds.nItems > cfg.maxItems) return done(0, [], `more than ${cfg.maxItems} items`);
+  if (!embeddingFits(ds, policy)) return done(0, [], `more than ${cfg.maxItems} items or ${cfg.maxEvents} events`);
   const split = carveValidation(ds);
   if (split.cases.length < 50) return done(0, [], 'too few validation cases');
   const model = await fitEmbeddingFor(split.train, policy);

@@ -9,7 +9,7 @@ import { compareIds, Dataset, DatasetBuilder } from './dataset';
 import { fitModel, fitPopularity, FitOptions } from './model';
 import { ExcludeMode, RankedList, Ranker, RankParams } from './rank';
 import { tuneRankParams } from './tuning';
-import { fitEmbeddingFor, prepareEmbedding } from './embeddingBlend';
+import { embeddingFits, fitEmbeddingFor, prepareEmbedding } from './embeddingBlend';
 import { EmbeddingModel, recommendItems } from './embedding';
 
 export type Protocol = 'loo' | 'purchase';
@@ -302,8 +302,7 @@ export async function evaluate(
   }
   const results = evaluateSplit(split, policy, models, fit, extraSeconds);
   // The embedding on its own, for comparison with peer BPR (when the policy allows it here).
-  const cfg = policy.training.embedding;
-  if (cfg.enabled && split.train.nItems <= cfg.maxItems && opts.embeddingRow !== false) {
+  if (embeddingFits(split.train, policy) && opts.embeddingRow !== false) {
     const t0 = process.hrtime.bigint();
     const model = embedding ?? (await fitEmbeddingFor(split.train, policy));
     const fitSeconds = embedding ? embedding.info.fitSeconds : seconds(t0);

@@ -13,7 +13,7 @@ import { DEFAULT_FIT, fitModel, FitOptions } from './model';
 import { Ranker } from './rank';
 import { mulberry32 } from '../src/util/prng';
 import { tuneRankParams } from './tuning';
-import { embeddingNeighbours, fitEmbeddingFor, prepareEmbedding } from './embeddingBlend';
+import { embeddingFits, embeddingNeighbours, fitEmbeddingFor, prepareEmbedding } from './embeddingBlend';
 import type { EmbeddingModel } from './embedding';
 import type { UserFeatures } from './segments';
 import { markStage } from './stages';
@@ -71,8 +71,7 @@ export async function trainModels(dataset: Dataset, policy: Policy, opts: TrainO
   const fitted = fitModel(ds, policy, emb.fit);
   markStage('embeddings');
   // Even when the blend leaves it out, the embedding's neighbours serve /similar beside item-CF.
-  const cfg = policy.training.embedding;
-  const embeddingModel = emb.model ?? (cfg.enabled && ds.nItems <= cfg.maxItems && ds.nUsers > 0 ? await fitEmbeddingFor(ds, policy) : undefined);
+  const embeddingModel = emb.model ?? (embeddingFits(ds, policy) ? await fitEmbeddingFor(ds, policy) : undefined);
   const similarEmbedding = embeddingModel ? await embeddingNeighbours(embeddingModel, ds, policy.training.neighbours) : undefined;
   markStage('fit done');
   log(

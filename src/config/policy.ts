@@ -99,6 +99,8 @@ export const policySchema = z
              * all-pairs neighbour search do not scale (candidates must come from neighbours there).
              */
             maxItems: z.number().int().min(1),
+            /** Above this many events the TF.js fits (three per nightly run) cost too much: skipped. */
+            maxEvents: z.number().int().min(1),
           })
           .strict(),
       })
@@ -225,7 +227,7 @@ export const DEFAULT_POLICY: Policy = {
     holdoutUsers: 0.2,
     seed: 42,
     excludeInteracted: 'auto',
-    embedding: { enabled: true, dim: 64, epochs: 30, weights: [0, 0.25, 0.5, 1], maxItems: 20000 },
+    embedding: { enabled: true, dim: 64, epochs: 30, weights: [0, 0.25, 0.5, 1], maxItems: 20000, maxEvents: 500000 },
   },
   segments: {
     newMaxAgeDays: 7,
