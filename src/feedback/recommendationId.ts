@@ -3,7 +3,9 @@
  * which segment, whose list) travels inside the id, so answering a request writes nothing.
  *
  * `r` + base64url(18 bytes): u8 format | u32 issued (epoch s) | u16 experiment tag | u8 variant
- * index (255 = none) | u8 segment code | u32 user key | 5 random bytes.
+ * index (255 = none) | u8 segment code | u32 user key | 2 bytes random per process | u24 counter.
+ * (A per-process counter behind a random process tag keeps ids distinct without drawing random
+ * bytes for every answer.)
  */
 import { randomBytes } from 'crypto';
 import { SEGMENTS, Segment } from '../domain/types';
@@ -12,6 +14,8 @@ import { fnv1a32 } from '../storage/cache/keys';
 const FORMAT = 1;
 const BYTES = 18;
 const NO_VARIANT = 255;
+const PROCESS_TAG = randomBytes(2).readUInt16BE(0);
+let counter = randomBytes(3).readUIntBE(0, 3);
 
 export interface RecommendationRef {
   issuedAt: number;
@@ -31,14 +35,16 @@ export function experimentTag(name: string | null): number {
 }
 
 export function encodeRecommendationId(ref: { issuedAt: number; experiment: string | null; variantIndex: number; segment: Segment; userId: string }): string {
-  const b = Buffer.alloc(BYTES);
+  const b = Buffer.allocUnsafe(BYTES);
   b.writeUInt8(FORMAT, 0);
   b.writeUInt32BE(Math.floor(ref.issuedAt / 1000) >>> 0, 1);
   b.writeUInt16BE(experimentTag(ref.experiment), 5);
   b.writeUInt8(ref.variantIndex < 0 ? NO_VARIANT : ref.variantIndex, 7);
   b.writeUInt8(SEGMENTS.indexOf(ref.segment), 8);
   b.writeUInt32BE(fnv1a32(ref.userId), 9);
-  randomBytes(5).copy(b, 13);
+  b.writeUInt16BE(PROCESS_TAG, 13);
+  counter = (counter + 1) & 0xffffff;
+  b.writeUIntBE(counter, 15, 3);
   return `r${b.toString('base64url')}`;
 }
 

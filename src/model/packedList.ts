@@ -1,19 +1,29 @@
 /**
  * The per-user value a version stores in the cache: compact binary, item indices into the
- * version's item dictionary (see versionMeta.ts), quantized scores, one-byte source codes.
+ * version's item dictionary (see versionMeta.ts), quantized scores, packed source codes.
  *
- * Layout (little endian), format 2:
- *   u8 format | u8 segment code | f32 maxScore
- *   features: u32 firstSeen (epoch s) | u32 lastSeen (epoch s) | u16 distinctItems | u16 purchases
- *             | f32 monetary | u8 rfm (0..254 = 0..1, 255 = not a purchaser)
- *   u8 nCategories | nCategories x u32 category index (favourite first)
- *   u16 nRefind    | nRefind x u32 item index (touched, not bought; most recent first)
- *   u16 nBought    | nBought x u32 item index (bought before the version's "now")
- *   u16 nItems     | nItems x u32 item index | nItems x u16 score (score / maxScore * 65535) | nItems x u8 source
+ * Layout, format 3 (little endian; "var" = unsigned LEB128 varint):
+ *   u8 format (3) | u8 segment code | u8 index width W (2, 3 or 4 bytes) | f32 maxScore
+ *   features: u32 lastSeen (epoch s) | var (lastSeen - firstSeen) s, zigzag | var distinctItems
+ *             | var purchases | f32 monetary | u8 rfm (0..254 = 0..1, 255 = not a purchaser)
+ *   var nCategories | nCategories x uW category index (favourite first)
+ *   var nRefind     | nRefind x uW item index (touched, not bought; most recent first)
+ *   var nBought     | nBought x var item index, ascending, delta from the previous (a set)
+ *   var nItems      | nItems x uW item index | nItems x u8 score | ceil(nItems / 2) x u8 source pairs
+ *     score byte q: score = (q / 255)^2 * maxScore (square-root scale: finer at the low end); equal
+ *     bytes of neighbouring ranks decode to strictly decreasing scores, so the stored rank order
+ *     survives quantization. Sources: 4 bits each, low nibble first.
+ * 50 items, 3 categories, a few refind/bought items: about 200 bytes for a 20k-item catalogue, which
+ * keeps Redis's allocation per user (hash field + value) under 400 bytes.
+ *
+ * Format 2 (the previous layout, u32 indices, u16 scores, u8 sources) is still decoded, so a
+ * version published before an upgrade keeps serving.
  */
 import { SEGMENTS, Segment } from '../domain/types';
 
-export const PACKED_FORMAT = 2;
+export const PACKED_FORMAT = 3;
+/** The previous layout: still decoded (versions published before an upgrade). */
+export const PACKED_FORMAT_V2 = 2;
 const MAX_U16 = 65535;
 const FEATURES_BYTES = 4 + 4 + 2 + 2 + 4 + 1;
 
@@ -49,7 +59,8 @@ export function segmentCode(segment: Segment): number {
   return SEGMENTS.indexOf(segment);
 }
 
-export function encodeUserRecommendations(rec: UserRecommendations): Buffer {
+/** Format 2 encoder: kept to test that values of older versions still decode. */
+export function encodeUserRecommendationsV2(rec: UserRecommendations): Buffer {
   const nCats = Math.min(rec.categories.length, 255);
   const nRefind = Math.min(rec.refind.length, MAX_U16);
   const nBought = Math.min(rec.bought.length, MAX_U16);
@@ -59,7 +70,7 @@ export function encodeUserRecommendations(rec: UserRecommendations): Buffer {
   let o = 0;
   let maxScore = 0;
   for (let i = 0; i < nItems; i++) if (rec.scores[i] > maxScore) maxScore = rec.scores[i];
-  o = buf.writeUInt8(PACKED_FORMAT, o);
+  o = buf.writeUInt8(PACKED_FORMAT_V2, o);
   o = buf.writeUInt8(segmentCode(rec.segment), o);
   o = buf.writeFloatLE(maxScore, o);
   const f = rec.features;
@@ -86,11 +97,8 @@ export function encodeUserRecommendations(rec: UserRecommendations): Buffer {
   return buf;
 }
 
-export function decodeUserRecommendations(buf: Buffer): UserRecommendations {
-  let o = 0;
-  const format = buf.readUInt8(o);
-  o += 1;
-  if (format !== PACKED_FORMAT) throw new Error(`unsupported packed list format ${format}`);
+function decodeV2(buf: Buffer): UserRecommendations {
+  let o = 1;
   const segment = SEGMENTS[buf.readUInt8(o)];
   o += 1;
   if (!segment) throw new Error('packed list has an unknown segment code');
@@ -128,5 +136,182 @@ export function decodeUserRecommendations(buf: Buffer): UserRecommendations {
   for (let i = 0; i < nItems; i++, o += 4) items[i] = buf.readUInt32LE(o);
   for (let i = 0; i < nItems; i++, o += 2) scores[i] = (buf.readUInt16LE(o) / MAX_U16) * maxScore;
   for (let i = 0; i < nItems; i++, o += 1) sources[i] = buf.readUInt8(o);
+  return { segment, features, categories, refind, bought, items, scores, sources };
+}
+
+const MAX_SOURCE_CODE = 15;
+const MAX_COUNT = 0xffff;
+/** Upper bound of a varint's length (a u32 needs at most 5 bytes). */
+const VAR_MAX = 5;
+
+function indexWidth(max: number): number {
+  return max < 0x10000 ? 2 : max < 0x1000000 ? 3 : 4;
+}
+
+function checkIndex(i: number, what: string): number {
+  if (!Number.isInteger(i) || i < 0 || i > 0xffffffff) throw new Error(`packed list: invalid ${what} index ${i}`);
+  return i;
+}
+
+/** Secs of an epoch-ms time, clamped to u32 (0 for missing). */
+function secs(ms: number | undefined): number {
+  return ms !== undefined && Number.isFinite(ms) ? Math.max(0, Math.min(0xffffffff, Math.round(ms / 1000))) : 0;
+}
+
+export function encodeUserRecommendations(rec: UserRecommendations): Buffer {
+  const nCats = Math.min(rec.categories.length, 255);
+  const nRefind = Math.min(rec.refind.length, MAX_COUNT);
+  const nItems = Math.min(rec.items.length, MAX_COUNT);
+  // The bought list is a set: ascending deltas are small varints, so it needs no tight cap.
+  const bought = Uint32Array.from(rec.bought.slice(0, MAX_COUNT), (i) => checkIndex(i, 'bought')).sort();
+  const nBought = bought.length;
+  let maxIndex = 0;
+  for (let i = 0; i < nCats; i++) maxIndex = Math.max(maxIndex, checkIndex(rec.categories[i], 'category'));
+  for (let i = 0; i < nRefind; i++) maxIndex = Math.max(maxIndex, checkIndex(rec.refind[i], 'refind'));
+  for (let i = 0; i < nItems; i++) maxIndex = Math.max(maxIndex, checkIndex(rec.items[i], 'item'));
+  const w = indexWidth(maxIndex);
+  let maxScore = 0;
+  for (let i = 0; i < nItems; i++) if (rec.scores[i] > maxScore) maxScore = rec.scores[i];
+
+  const size = 4 + 4 + (4 + VAR_MAX * 3 + 4 + 1) + VAR_MAX * 4 + w * (nCats + nRefind + nItems) + VAR_MAX * nBought + nItems + Math.ceil(nItems / 2);
+  const buf = Buffer.allocUnsafe(size);
+  let o = 0;
+  const varint = (v: number) => {
+    while (v >= 0x80) {
+      buf[o++] = (v & 0x7f) | 0x80;
+      v = Math.floor(v / 128);
+    }
+    buf[o++] = v;
+  };
+  const index = (v: number) => {
+    buf.writeUIntLE(v, o, w);
+    o += w;
+  };
+  buf[o++] = PACKED_FORMAT;
+  buf[o++] = segmentCode(rec.segment);
+  buf[o++] = w;
+  o = buf.writeFloatLE(maxScore, o);
+  const f = rec.features;
+  const last = secs(f?.lastSeen);
+  const first = secs(f?.firstSeen);
+  const gap = last - first;
+  o = buf.writeUInt32LE(last, o);
+  varint(gap >= 0 ? gap * 2 : -gap * 2 - 1);
+  varint(Math.min(0xffffffff, Math.max(0, Math.round(f?.distinctItems ?? 0))));
+  varint(Math.min(0xffffffff, Math.max(0, Math.round(f?.purchases ?? 0))));
+  o = buf.writeFloatLE(f?.monetary ?? 0, o);
+  buf[o++] = f?.rfm === null || f?.rfm === undefined || !Number.isFinite(f.rfm) ? 255 : Math.round(Math.min(1, Math.max(0, f.rfm)) * 254);
+  varint(nCats);
+  for (let i = 0; i < nCats; i++) index(rec.categories[i]);
+  varint(nRefind);
+  for (let i = 0; i < nRefind; i++) index(rec.refind[i]);
+  varint(nBought);
+  for (let i = 0, prev = 0; i < nBought; i++) {
+    varint(bought[i] - prev);
+    prev = bought[i];
+  }
+  varint(nItems);
+  for (let i = 0; i < nItems; i++) index(rec.items[i]);
+  for (let i = 0; i < nItems; i++) {
+    const r = maxScore > 0 ? Math.max(rec.scores[i], 0) / maxScore : 0;
+    buf[o++] = Math.round(Math.sqrt(Math.min(1, r)) * 255);
+  }
+  for (let i = 0; i < nItems; i += 2) {
+    const a = rec.sources[i];
+    const b = i + 1 < nItems ? rec.sources[i + 1] : 0;
+    if (a > MAX_SOURCE_CODE || b > MAX_SOURCE_CODE) throw new Error(`packed list: source code above ${MAX_SOURCE_CODE}`);
+    buf[o++] = a | (b << 4);
+  }
+  return buf.subarray(0, o);
+}
+
+/** Decodes a packed list (format 3, or the older format 2). */
+export function decodeUserRecommendations(buf: Buffer): UserRecommendations {
+  const format = buf[0];
+  if (format === PACKED_FORMAT) return decodeV3(buf);
+  if (format === PACKED_FORMAT_V2) return decodeV2(buf);
+  throw new Error(`unsupported packed list format ${format}`);
+}
+
+/** Relative step that keeps equal score bytes of neighbouring ranks in rank order. */
+const TIE_STEP = 4e-7;
+
+function decodeV3(buf: Buffer): UserRecommendations {
+  const segment = SEGMENTS[buf[1]];
+  if (!segment) throw new Error('packed list has an unknown segment code');
+  const w = buf[2];
+  if (w !== 2 && w !== 3 && w !== 4) throw new Error(`packed list has an invalid index width ${w}`);
+  const maxScore = buf.readFloatLE(3);
+  let o = 7;
+  const end = buf.length;
+  const varint = (): number => {
+    let v = 0;
+    let mul = 1;
+    for (;;) {
+      if (o >= end) throw new Error('packed list is truncated');
+      const b = buf[o++];
+      v += (b & 0x7f) * mul;
+      if (b < 0x80) return v;
+      mul *= 128;
+      if (mul > 2 ** 35) throw new Error('packed list has an overlong varint');
+    }
+  };
+  const need = (n: number) => {
+    if (o + n > end) throw new Error('packed list is truncated');
+  };
+  const indices = (n: number): number[] => {
+    need(n * w);
+    const out = new Array<number>(n);
+    if (w === 2) for (let i = 0; i < n; i++, o += 2) out[i] = buf[o] | (buf[o + 1] << 8);
+    else for (let i = 0; i < n; i++, o += w) out[i] = buf.readUIntLE(o, w);
+    return out;
+  };
+  need(4);
+  const lastSeen = buf.readUInt32LE(o);
+  o += 4;
+  const gapZ = varint();
+  const gap = gapZ % 2 === 0 ? gapZ / 2 : -(gapZ + 1) / 2;
+  const distinctItems = varint();
+  const purchases = varint();
+  need(5);
+  const monetary = buf.readFloatLE(o);
+  const rfmByte = buf[o + 4];
+  o += 5;
+  const features: UserFeatureSnapshot = {
+    firstSeen: (lastSeen - gap) * 1000,
+    lastSeen: lastSeen * 1000,
+    distinctItems,
+    purchases,
+    monetary,
+    rfm: rfmByte === 255 ? null : rfmByte / 254,
+  };
+  const categories = indices(varint());
+  const refind = indices(varint());
+  const nBought = varint();
+  const bought = new Array<number>(nBought);
+  for (let i = 0, prev = 0; i < nBought; i++) bought[i] = prev += varint();
+  const nItems = varint();
+  need(nItems * w + nItems + Math.ceil(nItems / 2));
+  const items = new Int32Array(nItems);
+  const scores = new Float32Array(nItems);
+  const sources = new Uint8Array(nItems);
+  if (w === 2) for (let i = 0; i < nItems; i++, o += 2) items[i] = buf[o] | (buf[o + 1] << 8);
+  else for (let i = 0; i < nItems; i++, o += w) items[i] = buf.readUIntLE(o, w);
+  let prevQ = -1;
+  let prevScore = 0;
+  for (let i = 0; i < nItems; i++, o++) {
+    const q = buf[o];
+    const r = q / 255;
+    let score = r * r * maxScore;
+    if (q === prevQ && score > 0) score = prevScore * (1 - TIE_STEP);
+    scores[i] = score;
+    prevQ = q;
+    prevScore = scores[i];
+  }
+  for (let i = 0; i < nItems; i += 2, o++) {
+    const b = buf[o];
+    sources[i] = b & 0x0f;
+    if (i + 1 < nItems) sources[i + 1] = b >> 4;
+  }
   return { segment, features, categories, refind, bought, items, scores, sources };
 }

@@ -102,8 +102,9 @@ export class RecommendationService {
     return v;
   }
 
+  /** The answer a storefront gets: no provenance is built (that is for /debug, through explain()). */
   async recommend(req: RecommendRequest): Promise<Recommendation> {
-    const e = await this.explain(req);
+    const e = await this.answer(req, false);
     return {
       userId: e.userId,
       segment: e.segment,
@@ -116,7 +117,15 @@ export class RecommendationService {
   }
 
   /** The full answer plus why each item is there (debug endpoints use this). */
-  async explain(req: RecommendRequest): Promise<ExplainedRecommendation> {
+  explain(req: RecommendRequest): Promise<ExplainedRecommendation> {
+    return this.answer(req, true);
+  }
+
+  /**
+   * One code path for both: `trace` adds the per-item provenance, the fallback trace and the
+   * neighbour attributions; without it the same items, scores and metrics come out, cheaper.
+   */
+  private async answer(req: RecommendRequest, trace: boolean): Promise<ExplainedRecommendation> {
     const v = this.loaded();
     const { meta } = v;
     // Redis down or slow: answer from the in-memory meta lists (the `new` chain: without the cache the
@@ -178,13 +187,13 @@ export class RecommendationService {
 
     const items: RankedItem[] = [];
     const provenance: ItemProvenance[] = [];
-    const push = (i: number, score: number, source: string, parts: ItemProvenance['parts'], because?: string[]) => {
+    const push = (i: number, score: number, source: string, parts?: ItemProvenance['parts'], because?: string[]) => {
       taken.add(i);
       if (cap !== null) perCategory.set(meta.itemCategory[i], (perCategory.get(meta.itemCategory[i]) ?? 0) + 1);
       const itemId = meta.itemIds[i];
       const rounded = Math.round(score * 1e6) / 1e6;
       items.push({ itemId, score: rounded, source });
-      provenance.push({ itemId, source, score: rounded, parts, ...(because?.length ? { because } : {}) });
+      if (trace) provenance.push({ itemId, source, score: rounded, parts: parts!, ...(because?.length ? { because } : {}) });
     };
 
     // 1. Personal list blended with the live session and the page context.
@@ -201,6 +210,10 @@ export class RecommendationService {
           : c.session > c.personal
             ? 'session'
             : (c.personalSource ?? 'itemcf');
+      if (!trace) {
+        push(i, total, source);
+        continue;
+      }
       const parts: ItemProvenance['parts'] = {};
       if (c.personal) parts.personal = c.personal;
       if (c.session) parts.session = c.session;
@@ -221,11 +234,11 @@ export class RecommendationService {
           const i = list[r];
           if (!accept(i)) continue;
           floor *= 0.98;
-          push(i, floor, source, { fallbackRank: r });
+          push(i, floor, source, trace ? { fallbackRank: r } : undefined);
           served++;
         }
       }
-      fallbacks.push({ step, max, served });
+      if (trace) fallbacks.push({ step, max, served });
       if (served) this.metrics?.fallbackItems.inc({ segment, step }, served);
     }
     // 3. Safety net: any available item, so the shelf is never empty while the catalogue is not.
@@ -234,10 +247,10 @@ export class RecommendationService {
       for (let i = 0; i < meta.itemIds.length && items.length < req.limit; i++) {
         if (!accept(i)) continue;
         floor *= 0.98;
-        push(i, floor, 'popular', {});
+        push(i, floor, 'popular', trace ? {} : undefined);
         served++;
       }
-      fallbacks.push({ step: 'catalogue', max: null, served });
+      if (trace) fallbacks.push({ step: 'catalogue', max: null, served });
       if (served) this.metrics?.fallbackItems.inc({ segment, step: 'catalogue' }, served);
     }
     if (items.length > personalCount) this.metrics?.fallbackAnswers.inc({ segment });
@@ -258,7 +271,7 @@ export class RecommendationService {
       items,
       known: rec !== null,
       features: rec?.features ?? null,
-      categories: (rec?.categories ?? []).map((c) => meta.categories[c]).filter((c) => c !== undefined),
+      categories: trace ? (rec?.categories ?? []).map((c) => meta.categories[c]).filter((c) => c !== undefined) : [],
       session: state.session,
       chain,
       provenance,

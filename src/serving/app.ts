@@ -1,7 +1,5 @@
 /** The Express app: request logging, JSON bodies, feature routes, one error middleware. */
 import express, { Express } from 'express';
-import pinoHttp from 'pino-http';
-import { randomUUID } from 'crypto';
 import type { Runtime } from '../wiring';
 import { recommendationRoutes } from '../recommendations/routes';
 import { eventRoutes } from '../events/routes';
@@ -14,6 +12,13 @@ import { requireApiKey } from './auth';
 import { errorHandler, notFoundHandler } from './errorHandler';
 import { securityHeaders, requireJsonBody } from './security';
 import { writeRateLimit } from './rateLimit';
+import pinoHttp from 'pino-http';
+import { randomBytes } from 'crypto';
+
+/** Process-unique request ids without a random draw per request: a process tag and a counter. */
+const PROCESS_TAG = randomBytes(4).toString('hex');
+let requestCounter = 0;
+const nextRequestId = () => `${PROCESS_TAG}-${(++requestCounter).toString(36)}`;
 
 export function createApp(rt: Runtime): Express {
   const app = express();
@@ -23,7 +28,7 @@ export function createApp(rt: Runtime): Express {
   app.use(
     pinoHttp({
       logger: log,
-      genReqId: (req) => (req.headers['x-request-id'] as string | undefined)?.slice(0, 64) || randomUUID(),
+      genReqId: (req) => (req.headers['x-request-id'] as string | undefined)?.slice(0, 64) || nextRequestId(),
       customLogLevel: (_req, res, err) =>
         err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'info' : 'debug',
       serializers: {
@@ -34,6 +39,9 @@ export function createApp(rt: Runtime): Express {
   );
   app.use(rt.metrics.middleware());
   app.use(securityHeaders());
+  // The hot read routes first: a GET needs none of the write middleware below (rate limit, API key,
+  // JSON body), so it should not walk past it. Other methods on these paths fall through as before.
+  app.use(recommendationRoutes(rt.recommendations));
 
   // Writes: rate limit first (per key, else per IP, so guessing keys is throttled too), then the API
   // key, both before a byte of the body is read.
@@ -72,7 +80,6 @@ export function createApp(rt: Runtime): Express {
   });
   app.use(debugRoutes(rt.debug, rt.config.debugToken));
   app.use(consoleRoutes());
-  app.use(recommendationRoutes(rt.recommendations));
   app.use(eventRoutes(rt.events));
   app.use(catalogRoutes(rt.catalog));
   app.use(feedbackRoutes(rt.feedback));
