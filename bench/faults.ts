@@ -25,6 +25,7 @@ import { buildRuntime } from '../src/wiring';
 import { createApp } from '../src/serving/app';
 import { generateStorefront } from '../src/sample/storefront';
 import { runTraining } from '../training/pipeline';
+import { freePort, waitForRedis } from './lib/servers';
 
 const args = process.argv.slice(2);
 const JSON_OUT = args.includes('--json');
@@ -41,17 +42,6 @@ const say = (msg: string) => {
   if (!JSON_OUT) process.stderr.write(`[bench:faults] ${msg}\n`);
 };
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function startRedis(bin: string, port: number, dir: string): ChildProcess {
@@ -61,24 +51,6 @@ function startRedis(bin: string, port: number, dir: string): ChildProcess {
     { stdio: 'ignore' },
   );
   return child;
-}
-
-async function waitForRedis(url: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const c = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    c.on('error', () => undefined);
-    try {
-      await c.connect();
-      await c.ping();
-      c.disconnect();
-      return;
-    } catch {
-      c.disconnect();
-      if (Date.now() > deadline) throw new Error(`redis at ${url} did not start`);
-      await sleep(50);
-    }
-  }
 }
 
 function getJson(url: string): Promise<{ status: number; body: any }> {

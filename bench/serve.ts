@@ -18,11 +18,11 @@
 import { spawn, execFile, ChildProcess } from 'child_process';
 import fs from 'fs';
 import http from 'http';
-import net from 'net';
 import os from 'os';
 import path from 'path';
 import { promisify } from 'util';
 import Redis from 'ioredis';
+import { freePort } from './lib/servers';
 
 const args = process.argv.slice(2);
 const argStr = (name: string): string | undefined => {
@@ -108,17 +108,6 @@ const TOP_N = 50;
 const say = (msg: string) => process.stderr.write(`[bench:serve] ${msg}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const run = promisify(execFile);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -1,21 +1,12 @@
 /** A redis-server of a test's own (REDIS_SERVER_BIN or `redis-server` on PATH) that it may kill and restart. */
 import { spawn, ChildProcess } from 'child_process';
 import fs from 'fs';
-import net from 'net';
 import os from 'os';
 import path from 'path';
 import Redis from 'ioredis';
+import { freePort, waitForRedis } from '../../bench/lib/servers';
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 export class RedisProcess {
   private child: ChildProcess | null = null;
@@ -44,21 +35,7 @@ export class RedisProcess {
       ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir, '--dbfilename', 'dump.rdb', ...this.extraArgs],
       { stdio: 'ignore' },
     );
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      const c = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-      c.on('error', () => undefined);
-      try {
-        await c.connect();
-        await c.ping();
-        c.disconnect();
-        return;
-      } catch {
-        c.disconnect();
-        if (Date.now() > deadline) throw new Error(`${bin} did not start on port ${this.port} (set REDIS_SERVER_BIN)`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
+    await waitForRedis(this.url);
   }
 
   async command(...args: string[]): Promise<unknown> {
