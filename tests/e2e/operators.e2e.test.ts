@@ -16,13 +16,14 @@ const CAP = 3;
 
 describe('operators (real PostgreSQL + Redis)', () => {
   let stack: TestStack;
+  let cfgDir: string | undefined;
   const sample = generateStorefront({ users: 400, items: 260, categories: 8, days: 120, seed: 31 });
   const categoryOf = new Map(sample.items.map((i) => [i.itemId, i.category]));
   const users = [...new Set(sample.events.map((e) => e.userId))];
   const buyers = [...new Set(sample.events.filter((e) => e.type === 'purchase').map((e) => e.userId))];
 
   beforeAll(async () => {
-    const cfgDir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'recs-cfg-'));
+    cfgDir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'recs-cfg-'));
     const cfg = path.join(cfgDir, 'policy.json');
     await fs.promises.writeFile(
       cfg,
@@ -44,7 +45,10 @@ describe('operators (real PostgreSQL + Redis)', () => {
     expect(report.status).toBe('live');
     await stack.rt.live.start();
   });
-  afterAll(async () => stack?.close());
+  afterAll(async () => {
+    await stack?.close();
+    if (cfgDir) await fs.promises.rm(cfgDir, { recursive: true, force: true });
+  });
 
   const auth = { Authorization: `Bearer ${TOKEN}` };
 
