@@ -25,7 +25,7 @@ import { scaleOptions } from '../src/sample/scale';
 import { loadScaleIntoPostgres } from './gen';
 import { loadDataset } from '../training/load';
 import { evaluateHoldout, trainModels } from '../training/train';
-import { newVersionId, writeArtifacts } from '../training/artifacts';
+import { manifestFor, newVersionId, writeArtifacts } from '../training/artifacts';
 import { publishVersion } from '../training/publish';
 import { onStage } from '../training/stages';
 import { runItemCfComparison } from './itemcfCompare';
@@ -230,17 +230,7 @@ async function runSize(servers: Servers, label: string, events: number, policy: 
     enter('per-user lists');
     const manifest = await writeArtifacts(
       modelsDir,
-      {
-        version,
-        createdAt: new Date(createdAt).toISOString(),
-        now: new Date(trained.meta.now).toISOString(),
-        users: trained.meta.users,
-        items: trained.meta.itemIds.length,
-        bucketCount: trained.meta.bucketCount,
-        metrics: { holdout },
-        timings: {},
-        policy,
-      },
+      manifestFor(trained.meta, { createdAt, metrics: { holdout }, timings: {}, policy }),
       trained.meta,
       trained.users(),
     );

@@ -35,6 +35,24 @@ export function newVersionId(at = new Date()): string {
   return `v${stamp}-${Math.floor(Math.random() * 0xffff).toString(16).padStart(4, '0')}`;
 }
 
+/** The manifest of a trained version: counts come from its meta, the rest from the run. */
+export function manifestFor(
+  meta: VersionMeta,
+  run: { createdAt: number; metrics: Record<string, unknown>; timings: Record<string, number>; policy: unknown },
+): Omit<Manifest, 'files'> {
+  return {
+    version: meta.version,
+    createdAt: new Date(run.createdAt).toISOString(),
+    now: new Date(meta.now).toISOString(),
+    users: meta.users,
+    items: meta.itemIds.length,
+    bucketCount: meta.bucketCount,
+    metrics: run.metrics,
+    timings: run.timings,
+    policy: run.policy,
+  };
+}
+
 export async function writeArtifacts(
   modelsDir: string,
   manifest: Omit<Manifest, 'files'>,

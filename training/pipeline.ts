@@ -9,7 +9,7 @@ import type { Policy } from '../src/config/policy';
 import type { Logger } from '../src/logger';
 import { loadDataset } from './load';
 import { trainModels, evaluateHoldout } from './train';
-import { newVersionId, writeArtifacts, listArtifactVersions } from './artifacts';
+import { newVersionId, writeArtifacts, listArtifactVersions, manifestFor } from './artifacts';
 import { publishVersion, pruneVersions } from './publish';
 import { saveEmbedding } from './embedding';
 import path from 'path';
@@ -120,17 +120,7 @@ async function trainLocked(opts: TrainOptions): Promise<TrainReport> {
     const manifest = await time('write', () =>
       writeArtifacts(
         opts.modelsDir,
-        {
-          version,
-          createdAt: new Date(createdAt).toISOString(),
-          now: new Date(trained.meta.now).toISOString(),
-          users: trained.meta.users,
-          items: trained.meta.itemIds.length,
-          bucketCount: trained.meta.bucketCount,
-          metrics,
-          timings,
-          policy,
-        },
+        manifestFor(trained.meta, { createdAt, metrics, timings, policy }),
         trained.meta,
         trained.users(),
         trained.embedding ? (dir) => saveEmbedding(path.join(dir, 'embedding'), trained.embedding!) : undefined,
