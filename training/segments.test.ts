@@ -55,13 +55,13 @@ describe('segments', () => {
     expect(Number.isNaN(f.rfm[ds.userIndex.get('looker')!])).toBe(true);
   });
 
-  it('by SPEC a recent purchaser is `new`; purchasersSkipNew lets purchasers past onboarding', () => {
+  it('a recent purchaser is a customer by default; purchasersSkipNew: false follows SPEC literally', () => {
     const extra = new DatasetBuilder();
     extra.add([...browse('anchor', 98), ...browse('newbuyer', 96), ev('newbuyer', 'x0', 'purchase', 99)]);
     const d2 = extra.build();
-    const spec = computeSegments(d2, buildPolicy());
+    const spec = computeSegments(d2, buildPolicy({ segments: { purchasersSkipNew: false } }));
     expect(segmentName(spec.codes[d2.userIndex.get('newbuyer')!])).toBe('new');
-    const skip = computeSegments(d2, buildPolicy({ segments: { purchasersSkipNew: true } }));
+    const skip = computeSegments(d2, buildPolicy());
     expect(['high_value', 'paying']).toContain(segmentName(skip.codes[d2.userIndex.get('newbuyer')!]));
     expect(segmentName(skip.codes[d2.userIndex.get('anchor')!])).toBe('new');
   });

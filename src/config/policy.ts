@@ -110,8 +110,9 @@ export const policySchema = z
         newMaxAgeDays: z.number().nonnegative(),
         newMinDistinctItems: z.number().int().nonnegative(),
         /**
-         * SPEC evaluates `new` first, so a purchaser whose first event is under newMaxAgeDays old is
-         * `new`. true: purchasers skip the `new` rule (they are past onboarding). Default false (SPEC).
+         * A purchaser is a customer, not someone to onboard: true (default) lets purchasers skip the
+         * `new` rule, so every purchaser is paying or high_value unless churned or at risk (issue #2).
+         * false follows SPEC's table literally (`new` first: a purchaser first seen < 7 days ago is new).
          */
         purchasersSkipNew: z.boolean(),
         churnedAfterDays: z.number().positive(),
@@ -232,7 +233,7 @@ export const DEFAULT_POLICY: Policy = {
   segments: {
     newMaxAgeDays: 7,
     newMinDistinctItems: 3,
-    purchasersSkipNew: false,
+    purchasersSkipNew: true,
     churnedAfterDays: 60,
     atRiskAfterDays: 21,
     highValueTopFraction: 0.2,
