@@ -52,6 +52,21 @@ describe('Ranker', () => {
     for (let x = 1; x < t.scores.length; x++) expect(t.scores[x]).toBeLessThanOrEqual(t.scores[x - 1]);
   });
 
+  it('ranks the item a shopper stayed on above ones only glanced at when dwell is on', () => {
+    const min = 1 / 1440;
+    // A read for 20 minutes, then B and C glanced at for a minute each; D ends the history.
+    const history = [ev('d', 'A', 'view', 60), ev('d', 'B', 'view', 60 + 20 * min), ev('d', 'C', 'view', 60 + 21 * min), ev('d', 'D', 'view', 60 + 22 * min)];
+    const refindOnly = (ids: string[]) => ids.filter((id) => ['A', 'B', 'C'].includes(id));
+    const off = setup(history).rank('d', 20);
+    expect(refindOnly(off.ids)[2]).toBe('A'); // recency alone: the oldest last
+    const on = setup(history, [], { dwellWeight: 2 }).rank('d', 20);
+    expect(refindOnly(on.ids)[0]).toBe('A');
+    expect(on.sources[on.ids.indexOf('A')]).toBe('refind');
+    // A gap beyond the cap is a session end, not reading: no dwell credit.
+    const capped = setup(history, [], { dwellWeight: 2, dwellCapMinutes: 10 }).rank('d', 20);
+    expect(refindOnly(capped.ids)[2]).toBe('A');
+  });
+
   it('excludes the whole history in loo mode and fills with fallbacks', () => {
     const { rank, ds } = setup([ev('t', 'X', 'view', 50), ev('t', 'Z', 'view', 51)]);
     const t = rank('t', 20, 'history');

@@ -7,7 +7,8 @@
  *    seedDecay^position (what the user did last says most about what they do next) times the
  *    policy weight of its strongest event; score = sum(similarity x seed weight);
  *  - refind: items the user viewed, favourited or carted and did not buy; score = sum over those
- *    events of policy weight x 0.5^(age before the user's last event / refindHalfLife);
+ *    events of policy weight x 0.5^(age before the user's last event / refindHalfLife), plus how
+ *    long the shopper stayed on each (dwell);
  *  - the two are blended on per-user normalised scales, then the list is filled from the user's
  *    segment fallback chain and finally global popularity.
  * Bought items, unavailable items and the caller's exclusions never appear.
@@ -101,6 +102,15 @@ export interface RankParams {
   sessionCfWeight: number;
   sessionCfSeeds: number;
   sessionCfSameCategory: number;
+  /**
+   * Dwell: the time a shopper stayed on an item before the next event (a different item, at most
+   * dwellCapMinutes later; longer gaps are session ends, not reading) says how closely they looked
+   * at it. A touched item scores dwellWeight x its sum of log(1 + dwell minutes) x
+   * 0.5^(age / dwellHalfLifeHours) (0 = no decay), normalised by the user's best. 0 = off.
+   */
+  dwellWeight: number;
+  dwellCapMinutes: number;
+  dwellHalfLifeHours: number;
 }
 
 /**
@@ -135,6 +145,9 @@ export const DEFAULT_RANK: RankParams = {
   sessionCfWeight: 0,
   sessionCfSeeds: 3,
   sessionCfSameCategory: 1,
+  dwellWeight: 0,
+  dwellCapMinutes: 30,
+  dwellHalfLifeHours: 24,
 };
 
 /**
@@ -201,6 +214,7 @@ export class Ranker {
   private readonly behave: Float64Array;
   private readonly sessionCf: Float64Array;
   private readonly lastAge: Float64Array;
+  private readonly dwell: Float64Array;
   private readonly runs: Int32Array;
   private readonly touched: Int32Array;
   private readonly scfSeed: Int32Array;
@@ -229,6 +243,7 @@ export class Ranker {
     this.behave = new Float64Array(n);
     this.sessionCf = new Float64Array(n);
     this.lastAge = new Float64Array(n);
+    this.dwell = new Float64Array(n);
     this.runs = new Int32Array(n);
     this.touched = new Int32Array(n);
     this.scfSeed = new Int32Array(n);
@@ -264,6 +279,7 @@ export class Ranker {
     this.behave[it] = 0;
     this.sessionCf[it] = 0;
     this.runs[it] = 0;
+    this.dwell[it] = 0;
     for (const e of this.extra) e[it] = 0;
     this.candidates[nc] = it;
     return nc + 1;
@@ -293,9 +309,16 @@ export class Ranker {
     const power = params.refindAlpha > 0;
     const tau = params.refindTauHours * HOUR_MS;
     const cartAlpha = Number.isFinite(params.refindCartAlpha) ? params.refindCartAlpha : params.refindAlpha;
+    const useDwell = params.dwellWeight > 0;
+    const dwellCap = params.dwellCapMinutes * 60000;
+    const dwellHalfLife = params.dwellHalfLifeHours * HOUR_MS;
+    let maxDwell = 0;
     let distinct = 0;
+    // A visit is a run of consecutive events on one item; its dwell lasts until the next item's event.
+    let leaveTs = -1;
     for (let k = b - 1; k >= a; k--) {
       const it = ds.evItem[k];
+      if (k + 1 < b && ds.evItem[k + 1] !== it) leaveTs = ds.evTs[k + 1];
       if (this.excluded[it] === stamp || !ds.itemAvailable[it]) continue;
       const first = this.mark[it] !== stamp;
       nc = this.touch(it, stamp, nc);
@@ -313,6 +336,17 @@ export class Ranker {
         const v = params.intentWeight * (type === TYPE_CART ? 1 : params.intentFav) * Math.pow(0.5, age / intentHalfLife);
         if (v > this.intent[it]) this.intent[it] = v;
       }
+      if (useDwell && leaveTs >= 0 && (k === a || ds.evItem[k - 1] !== it)) {
+        const gap = leaveTs - ds.evTs[k];
+        if (gap > 0 && gap <= dwellCap) {
+          this.dwell[it] += Math.log1p(gap / 60000) * (dwellHalfLife > 0 ? Math.pow(0.5, age / dwellHalfLife) : 1);
+          if (this.dwell[it] > maxDwell) maxDwell = this.dwell[it];
+        }
+      }
+    }
+    if (maxDwell > 0) {
+      const scale = params.dwellWeight / maxDwell;
+      for (let c = 0; c < nc; c++) this.dwell[this.candidates[c]] *= scale;
     }
 
     const nTouched = nc;
@@ -380,7 +414,7 @@ export class Ranker {
       const it = this.candidates[c];
       let score =
         this.cf[it] * cfScale + this.refind[it] * reScale + this.position[it] + this.intent[it] + popularity.score[it] * popScale + this.category[it] +
-        this.behave[it] + this.sessionCf[it];
+        this.behave[it] + this.sessionCf[it] + this.dwell[it];
       if (penalty > 0) {
         const cat = ds.itemCategory[it];
         if (cat >= 0 && this.boughtStamp[cat] === stamp) score -= penalty * this.boughtCat[cat];
@@ -397,7 +431,7 @@ export class Ranker {
       // Provenance: the component contributing most.
       let best = this.cf[it] * cfScale + this.sessionCf[it];
       let src = SRC_ITEMCF;
-      const re = this.refind[it] * reScale + this.position[it] + this.intent[it] + this.behave[it];
+      const re = this.refind[it] * reScale + this.position[it] + this.intent[it] + this.behave[it] + this.dwell[it];
       if (re > best) {
         best = re;
         src = SRC_REFIND;

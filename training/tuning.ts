@@ -114,6 +114,9 @@ export type SearchSpace = Partial<Record<keyof RankParams, number[]>>;
  * and popularity terms stayed within noise (bench/tune.ts), so each gets a couple of values only.
  * Category focus, minute-scale recency, session returns, the bought-category penalty and session
  * itemcf (rank.ts) gained under two validation hits each and are left out of the search.
+ * Dwell (how long the shopper stayed on an item) raised the validation objective 0.851 -> 0.870
+ * (NDCG@10 0.344 -> 0.358) and is searched; cross-session revisits and item conversion rates
+ * stayed within noise.
  */
 export const PURCHASE_SPACE: SearchSpace = {
   seedDecay: [0.3, 0.5, 0.7, 0.9],
@@ -126,6 +129,9 @@ export const PURCHASE_SPACE: SearchSpace = {
   refindPositionWeight: [0, 1],
   intentWeight: [0, 0.5],
   categoryWeight: [0, 0.05],
+  dwellWeight: [0, 0.5, 1, 2],
+  dwellHalfLifeHours: [0, 6, 24],
+  dwellCapMinutes: [10, 30],
 };
 
 export const LOO_SPACE: SearchSpace = {
