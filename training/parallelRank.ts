@@ -1,0 +1,239 @@
+/**
+ * Per-user ranking on worker threads: scoring evaluation/validation cases (tuning's many settings,
+ * the holdout) and computing every user's packed list for the artifacts. The workers get the
+ * fitted model as shared typed arrays (the dataset without its id dictionaries) and rank with the
+ * same Ranker, so every user's list is exactly the single-threaded one; evaluation sums the per-case
+ * ranks in case order on the main thread, so metrics are bit-identical too.
+ *
+ * Used only at scale (PARALLEL_THRESHOLDS.rankEvents events and more: the bundled samples,
+ * ml-100k and the Taobao sample rank on the main thread) and when the model has no
+ * extra candidate sources (the embedding source lives in TF.js memory of the main thread).
+ */
+import type { Dataset } from './dataset';
+import type { ExcludeMode, RankModel } from './rank';
+import { Ranker } from './rank';
+import type { Split, TestCase } from './evaluate';
+import { Scorer } from './scorer';
+import { encodeUserRecommendations } from '../src/model/packedList';
+import type { UserFeatures } from './segments';
+import { PARALLEL_THRESHOLDS, parallelForSync, runOnWorker, sharedArray, SharedTyped, toShared, trainThreads } from './parallel';
+import { ExclusionMode, userRecommendations } from './userLists';
+
+/** Cases per chunk when scoring. */
+const CASE_CHUNK = 256;
+
+/** Whether ranking `model` may use workers (threads > 1, large data, no extra sources). */
+export function parallelRanking(model: RankModel, threads = trainThreads()): boolean {
+  return threads > 1 && model.ds.nEvents >= PARALLEL_THRESHOLDS.rankEvents && !(model.sources && model.sources.length);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The model as plain data on shared memory.
+
+/** Shared copies, one per source array (so a dataset or model sent repeatedly is copied once). */
+const sharedCopies = new WeakMap<object, SharedTyped>();
+
+function share<T extends SharedTyped>(a: T): T {
+  let s = sharedCopies.get(a) as T | undefined;
+  if (!s) {
+    s = toShared(a);
+    sharedCopies.set(a, s);
+  }
+  return s;
+}
+
+/** Replaces every typed array in plain objects / arrays by its shared copy. */
+function shareDeep<T>(v: T): T {
+  if (ArrayBuffer.isView(v)) return share(v as unknown as SharedTyped) as unknown as T;
+  if (Array.isArray(v)) return v.map(shareDeep) as unknown as T;
+  if (v && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) out[k] = shareDeep(x);
+    return out as T;
+  }
+  return v;
+}
+
+/** What ranking reads of a dataset (no id strings or dictionaries: those stay on the main thread). */
+function portableDataset(ds: Dataset): Dataset {
+  return shareDeep({
+    ...ds,
+    userIds: [],
+    itemIds: [],
+    userIndex: new Map(),
+    itemIndex: new Map(),
+    evUser: new Int32Array(0),
+  });
+}
+
+export type PortableModel = Omit<RankModel, 'sources'>;
+
+const portableCache = new WeakMap<Dataset, Dataset>();
+
+export function portableModel(model: RankModel): PortableModel {
+  let ds = portableCache.get(model.ds);
+  if (!ds) {
+    ds = portableDataset(model.ds);
+    portableCache.set(model.ds, ds);
+  }
+  const { ds: _ds, sources: _sources, ...rest } = model;
+  return { ...shareDeep(rest), ds };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Evaluation cases.
+
+export interface RankCasesData {
+  model: PortableModel;
+  users: Int32Array;
+  items: Int32Array;
+  k: number;
+  exclude: ExcludeMode;
+  /** Fill lists from the fallbacks (Ranker.rank's `fill`). */
+  fill: boolean;
+  /** Scorer of the same dataset: the split's training data (the model's own data when omitted). */
+  scorerDs?: Dataset;
+  chunkSize: number;
+  /** Out: per case, its 1-based rank in the completed top 20 (0 = outside). */
+  ranks: Int32Array;
+}
+
+export function rankCasesJob(d: RankCasesData): (chunk: number) => void {
+  const ranker = new Ranker(d.model);
+  const scorer = new Scorer(d.scorerDs ?? d.model.ds, d.exclude);
+  return (chunk) => {
+    const end = Math.min(d.users.length, (chunk + 1) * d.chunkSize);
+    for (let x = chunk * d.chunkSize; x < end; x++) {
+      const c: TestCase = { user: d.users[x], item: d.items[x] };
+      d.ranks[x] = scorer.rankOf(c, ranker.rank(c.user, d.k, d.exclude, d.fill));
+    }
+  };
+}
+
+/**
+ * HR/NDCG of `model` (lists of length k, filled unless `fill` is false) on the split's cases: exactly what adding every
+ * case's ranked list to a Scorer in case order gives, computed on all threads at scale.
+ */
+export function scoreCases(split: Split, model: RankModel, k: number, fill = true): { hr10: number; ndcg10: number; hr20: number; ndcg20: number } {
+  const scorer = new Scorer(split.train, split.exclude);
+  const threads = trainThreads();
+  if (!parallelRanking(model, threads) || split.cases.length < 2 * CASE_CHUNK) {
+    const ranker = new Ranker(model);
+    for (const c of split.cases) scorer.add(c, ranker.rank(c.user, k, split.exclude, fill));
+    return scorer.result();
+  }
+  const n = split.cases.length;
+  const pm = portableModel(model);
+  const data: RankCasesData = {
+    model: pm,
+    users: sharedArray(Int32Array, n),
+    items: sharedArray(Int32Array, n),
+    k,
+    exclude: split.exclude,
+    fill,
+    ...(split.train === model.ds ? {} : { scorerDs: portableModel({ ...model, ds: split.train }).ds }),
+    chunkSize: CASE_CHUNK,
+    ranks: sharedArray(Int32Array, n),
+  };
+  split.cases.forEach((c, x) => {
+    data.users[x] = c.user;
+    data.items[x] = c.item;
+  });
+  parallelForSync('rank-cases', data, Math.ceil(n / CASE_CHUNK), rankCasesJob(data), threads);
+  for (let x = 0; x < n; x++) scorer.addRank(data.ranks[x]);
+  return scorer.result();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Per-user lists.
+
+export interface UserListsData {
+  /** Identifies the model: a worker keeps one Ranker per key across requests. */
+  key: string;
+  model: PortableModel;
+  features?: UserFeatures;
+  topN: number;
+  exclusion: ExclusionMode;
+  from: number;
+  to: number;
+}
+
+let cached: { key: string; ranker: Ranker } | undefined;
+
+/** Packs users [from, to): the concatenated packed lists and their end offsets. */
+export function packUsers(ranker: Ranker, d: Omit<UserListsData, 'key' | 'model'>): { bytes: Uint8Array; ends: Int32Array } {
+  const m = ranker.model;
+  const parts: Buffer[] = [];
+  const ends = new Int32Array(d.to - d.from);
+  let total = 0;
+  for (let u = d.from; u < d.to; u++) {
+    const packed = encodeUserRecommendations(userRecommendations(m.ds, ranker, m.favourites, m.segments, u, d.topN, d.exclusion, d.features));
+    parts.push(packed);
+    total += packed.length;
+    ends[u - d.from] = total;
+  }
+  const bytes = new Uint8Array(total);
+  let o = 0;
+  for (const p of parts) {
+    bytes.set(p, o);
+    o += p.length;
+  }
+  return { bytes, ends };
+}
+
+export function userListsJob(d: UserListsData): { value: { bytes: Uint8Array; ends: Int32Array }; transfer: ArrayBuffer[] } {
+  if (!cached || cached.key !== d.key) cached = { key: d.key, ranker: new Ranker(d.model) };
+  const value = packUsers(cached.ranker, d);
+  return { value, transfer: [value.bytes.buffer as ArrayBuffer, value.ends.buffer as ArrayBuffer] };
+}
+
+let listRuns = 0;
+
+/**
+ * Every user's packed list in user order, in chunks: the main thread and the workers take chunks in
+ * turn (a few requests kept in flight per worker), so output order and bytes equal the sequential
+ * encoding of userRecommendations.
+ */
+export async function* packedUserLists(
+  ds: Dataset,
+  model: RankModel,
+  opts: { topN: number; exclusion: ExclusionMode; features?: UserFeatures },
+  threads = trainThreads(),
+): AsyncGenerator<Array<[string, Buffer]>> {
+  const local = new Ranker(model);
+  const USER_CHUNK = Math.max(1, PARALLEL_THRESHOLDS.userChunk);
+  const nChunks = Math.ceil(ds.nUsers / USER_CHUNK);
+  const nWorkers = parallelRanking(model, threads) ? Math.min(threads - 1, nChunks - 1) : 0;
+  const team = nWorkers + 1;
+  const key = `lists-${process.pid}-${++listRuns}`;
+  const pm = nWorkers > 0 ? portableModel(model) : undefined;
+  const features = nWorkers > 0 && opts.features ? shareDeep(opts.features) : opts.features;
+  const inflight = new Map<number, Promise<{ bytes: Uint8Array; ends: Int32Array }>>();
+  const request = (c: number) => {
+    if (c >= nChunks || c % team === 0 || inflight.has(c)) return;
+    const from = c * USER_CHUNK;
+    const data: UserListsData = { key, model: pm!, features, topN: opts.topN, exclusion: opts.exclusion, from, to: Math.min(ds.nUsers, from + USER_CHUNK) };
+    const p = runOnWorker<{ bytes: Uint8Array; ends: Int32Array }>((c % team) - 1, nWorkers, 'user-lists', data);
+    p.catch(() => undefined); // awaited below; avoids an unhandled rejection while in flight
+    inflight.set(c, p);
+  };
+  for (let c = 0; c < nChunks; c++) {
+    for (let d = c; d < c + 2 * team; d++) request(d);
+    const from = c * USER_CHUNK;
+    const to = Math.min(ds.nUsers, from + USER_CHUNK);
+    const out =
+      c % team === 0
+        ? packUsers(local, { topN: opts.topN, exclusion: opts.exclusion, features: opts.features, from, to })
+        : await inflight.get(c)!;
+    inflight.delete(c);
+    const bytes = Buffer.from(out.bytes.buffer, out.bytes.byteOffset, out.bytes.byteLength);
+    const chunk: Array<[string, Buffer]> = new Array(to - from);
+    let start = 0;
+    for (let u = from; u < to; u++) {
+      const end = out.ends[u - from];
+      chunk[u - from] = [ds.userIds[u], bytes.subarray(start, end)];
+      start = end;
+    }
+    yield chunk;
+  }
+}
