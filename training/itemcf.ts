@@ -150,6 +150,9 @@ export function itemCfRowsJob(d: ItemCfRowsData): (chunk: number) => void {
   const heap = new TopK(params.k, d.tieRank);
   const a = params.alpha;
   const useProximity = posT !== undefined && pos !== undefined;
+  // n(j)^(1 - alpha) once per item instead of once per co-occurring pair (the same doubles).
+  const normPow = new Float64Array(nItems);
+  for (let j = 0; j < nItems; j++) normPow[j] = Math.pow(norm[j], 1 - a);
   return (chunk) => {
     const end = Math.min(nItems, (chunk + 1) * d.chunkSize);
     for (let i = chunk * d.chunkSize; i < end; i++) {
@@ -176,7 +179,7 @@ export function itemCfRowsJob(d: ItemCfRowsData): (chunk: number) => void {
       for (let t = 0; t < nt; t++) {
         const j = touched[t];
         seen[j] = 0;
-        const s = acc[j] / (ni * Math.pow(norm[j], 1 - a) + params.shrink);
+        const s = acc[j] / (ni * normPow[j] + params.shrink);
         if (s > 0) heap.push(j, s);
       }
       const row = heap.drain();
