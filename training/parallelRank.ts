@@ -190,9 +190,8 @@ export function userListsJob(d: UserListsData): { value: { bytes: Uint8Array; en
 let listRuns = 0;
 
 /**
- * Every user's packed list in user order, in chunks: the main thread and the workers take chunks in
- * turn (a few requests kept in flight per worker), so output order and bytes equal the sequential
- * encoding of userRecommendations.
+ * Every user's packed list in user order, in chunks computed by the workers and the main thread
+ * (see topUp), so output order and bytes equal the sequential encoding of userRecommendations.
  */
 export async function* packedUserLists(
   ds: Dataset,
@@ -208,23 +207,36 @@ export async function* packedUserLists(
   const key = `lists-${process.pid}-${++listRuns}`;
   const pm = nWorkers > 0 ? portableModel(model) : undefined;
   const features = nWorkers > 0 && opts.features ? shareDeep(opts.features) : opts.features;
+  // Workers take the next unassigned chunks (IN_FLIGHT each, at most LOOKAHEAD chunks ahead); the
+  // main thread computes a chunk itself when it reaches one no worker took. Chunks are consumed in
+  // order, so the output is the same whoever computed what.
+  const IN_FLIGHT = 2;
+  const LOOKAHEAD = 4 * team;
   const inflight = new Map<number, Promise<{ bytes: Uint8Array; ends: Int32Array }>>();
-  const request = (c: number) => {
-    if (c >= nChunks || c % team === 0 || inflight.has(c)) return;
-    const from = c * USER_CHUNK;
-    const data: UserListsData = { key, model: pm!, features, topN: opts.topN, exclusion: opts.exclusion, from, to: Math.min(ds.nUsers, from + USER_CHUNK) };
-    const p = runOnWorker<{ bytes: Uint8Array; ends: Int32Array }>((c % team) - 1, nWorkers, 'user-lists', data);
-    p.catch(() => undefined); // awaited below; avoids an unhandled rejection while in flight
-    inflight.set(c, p);
+  const busy = new Array<number>(nWorkers).fill(0);
+  let next = 0;
+  const topUp = (c: number) => {
+    if (next <= c) next = c + 1; // chunk c itself is the main thread's unless a worker has it
+    while (next < nChunks && next < c + LOOKAHEAD) {
+      const w = busy.findIndex((n) => n < IN_FLIGHT);
+      if (w < 0) return;
+      const from = next * USER_CHUNK;
+      const data: UserListsData = { key, model: pm!, features, topN: opts.topN, exclusion: opts.exclusion, from, to: Math.min(ds.nUsers, from + USER_CHUNK) };
+      busy[w]++;
+      const p = runOnWorker<{ bytes: Uint8Array; ends: Int32Array }>(w, nWorkers, 'user-lists', data);
+      p.then(
+        () => busy[w]--,
+        () => busy[w]--,
+      );
+      inflight.set(next++, p);
+    }
   };
   for (let c = 0; c < nChunks; c++) {
-    for (let d = c; d < c + 2 * team; d++) request(d);
+    if (nWorkers > 0) topUp(c);
     const from = c * USER_CHUNK;
     const to = Math.min(ds.nUsers, from + USER_CHUNK);
-    const out =
-      c % team === 0
-        ? packUsers(local, { topN: opts.topN, exclusion: opts.exclusion, features: opts.features, from, to })
-        : await inflight.get(c)!;
+    const pending = inflight.get(c);
+    const out = pending ? await pending : packUsers(local, { topN: opts.topN, exclusion: opts.exclusion, features: opts.features, from, to });
     inflight.delete(c);
     const bytes = Buffer.from(out.bytes.buffer, out.bytes.byteOffset, out.bytes.byteLength);
     const chunk: Array<[string, Buffer]> = new Array(to - from);
