@@ -207,37 +207,60 @@ export async function* packedUserLists(
   const key = `lists-${process.pid}-${++listRuns}`;
   const pm = nWorkers > 0 ? portableModel(model) : undefined;
   const features = nWorkers > 0 && opts.features ? shareDeep(opts.features) : opts.features;
-  // Workers take the next unassigned chunks (IN_FLIGHT each, at most LOOKAHEAD chunks ahead); the
-  // main thread computes a chunk itself when it reaches one no worker took. Chunks are consumed in
-  // order, so the output is the same whoever computed what.
+  // Chunks are handed out in order: a worker with fewer than IN_FLIGHT requests takes the next one;
+  // the main thread computes the next one itself whenever the chunk it must write next is still on a
+  // worker (and the one it reaches unassigned). At most LOOKAHEAD chunks are held ahead. Output is
+  // consumed in chunk order, so it is the same whoever computed what.
+  type Packed = { bytes: Uint8Array; ends: Int32Array };
   const IN_FLIGHT = 2;
   const LOOKAHEAD = 4 * team;
-  const inflight = new Map<number, Promise<{ bytes: Uint8Array; ends: Int32Array }>>();
+  const results = new Map<number, Packed | Promise<Packed>>();
+  const ready = new Set<number>();
   const busy = new Array<number>(nWorkers).fill(0);
   let next = 0;
-  const topUp = (c: number) => {
-    if (next <= c) next = c + 1; // chunk c itself is the main thread's unless a worker has it
+  const computeNext = () => {
+    const from = next * USER_CHUNK;
+    results.set(next++, packUsers(local, { topN: opts.topN, exclusion: opts.exclusion, features: opts.features, from, to: Math.min(ds.nUsers, from + USER_CHUNK) }));
+  };
+  const assign = (c: number) => {
     while (next < nChunks && next < c + LOOKAHEAD) {
       const w = busy.findIndex((n) => n < IN_FLIGHT);
       if (w < 0) return;
-      const from = next * USER_CHUNK;
+      const chunk = next++;
+      const from = chunk * USER_CHUNK;
       const data: UserListsData = { key, model: pm!, features, topN: opts.topN, exclusion: opts.exclusion, from, to: Math.min(ds.nUsers, from + USER_CHUNK) };
       busy[w]++;
-      const p = runOnWorker<{ bytes: Uint8Array; ends: Int32Array }>(w, nWorkers, 'user-lists', data);
-      p.then(
-        () => busy[w]--,
-        () => busy[w]--,
-      );
-      inflight.set(next++, p);
+      const p = runOnWorker<Packed>(w, nWorkers, 'user-lists', data);
+      const settle = () => {
+        busy[w]--;
+        ready.add(chunk);
+      };
+      p.then(settle, settle);
+      results.set(chunk, p);
     }
   };
   for (let c = 0; c < nChunks; c++) {
-    if (nWorkers > 0) topUp(c);
+    if (nWorkers > 0) assign(c);
+    for (;;) {
+      if (!results.has(c)) {
+        computeNext(); // next === c: every chunk before `next` is assigned or computed
+        break;
+      }
+      if (!(results.get(c) instanceof Promise) || ready.has(c)) break;
+      assign(c);
+      if (next < nChunks && next < c + LOOKAHEAD) {
+        computeNext();
+        await new Promise<void>((resolve) => setImmediate(resolve)); // lets worker replies in
+      } else {
+        await (results.get(c) as Promise<Packed>).catch(() => undefined);
+      }
+    }
+    if (nWorkers > 0) assign(c);
     const from = c * USER_CHUNK;
     const to = Math.min(ds.nUsers, from + USER_CHUNK);
-    const pending = inflight.get(c);
-    const out = pending ? await pending : packUsers(local, { topN: opts.topN, exclusion: opts.exclusion, features: opts.features, from, to });
-    inflight.delete(c);
+    const out = await results.get(c)!;
+    results.delete(c);
+    ready.delete(c);
     const bytes = Buffer.from(out.bytes.buffer, out.bytes.byteOffset, out.bytes.byteLength);
     const chunk: Array<[string, Buffer]> = new Array(to - from);
     let start = 0;
