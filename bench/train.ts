@@ -1,7 +1,7 @@
 /**
  * Nightly-pipeline scaling benchmark on synthetic storefront data (src/sample/scale.ts):
  *
- *   npm run bench:train [-- --sizes 1m,5m,20m] [--json] [--keep-going]
+ *   npm run bench:train [-- --sizes 1m,5m,20m] [--json] [--keep-going] [--no-embedding] [--data-dir DIR]
  *   npm run bench:train -- --itemcf        (item-item speed against SciPy on ml-100k)
  *
  * Per size: a throwaway PostgreSQL (initdb, fsync off; as root run as the `postgres` user) and
@@ -11,6 +11,9 @@
  * embeddings, item-item, segments, fallback lists, per-user lists (ranked and written to
  * lists.bin), publish to Redis. Prints time and peak RSS per stage, time per event, and the ratio
  * of per-event time between the largest and the smallest size.
+ *
+ * --data-dir DIR keeps the PostgreSQL cluster in DIR: a size generated once (deterministically) is
+ * reused by later runs, which then skip the generation (20M events: about 4 minutes).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -23,6 +26,7 @@ import { openCache } from '../src/storage/cache';
 import { configureLogger } from '../src/logger';
 import { scaleOptions } from '../src/sample/scale';
 import { loadScaleIntoPostgres } from './gen';
+import { PgSqlClient } from '../src/storage/sql/pgClient';
 import { loadDataset } from '../training/load';
 import { evaluateHoldout, trainModels } from '../training/train';
 import { manifestFor, newVersionId, writeArtifacts } from '../training/artifacts';
@@ -39,6 +43,7 @@ interface SizeResult {
   users: number;
   items: number;
   genSeconds: number;
+  genReused: boolean;
   seconds: Record<string, number>;
   peakMb: Record<string, number>;
   total: number;
@@ -88,6 +93,10 @@ interface Servers {
   databaseUrl: (db: string) => string;
   redisUrl: string;
   createDb: (name: string) => void;
+  /** True when the database exists already (only with a kept data directory). */
+  hasDb: (name: string) => boolean;
+  /** The PostgreSQL data directory is kept (--data-dir): generated databases are reused. */
+  keep: boolean;
   stop: () => void;
 }
 
@@ -96,12 +105,14 @@ function freePort(): number {
   return Number(String(out).trim());
 }
 
-function startServers(): Servers {
+function startServers(keepDir?: string): Servers {
   const isRoot = process.getuid?.() === 0;
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'recs-bench-'));
   fs.chmodSync(work, 0o755);
-  const pgDir = path.join(work, 'pg');
-  fs.mkdirSync(pgDir);
+  // With --data-dir the cluster lives there and survives the run (generated data is reused).
+  const pgDir = keepDir ? path.resolve(keepDir) : path.join(work, 'pg');
+  fs.mkdirSync(pgDir, { recursive: true });
+  fs.chmodSync(pgDir, 0o755);
   const asPg = (cmd: string, args: string[]) => {
     if (isRoot) {
       spawnSync('id', ['postgres']).status === 0 || execFileSync('useradd', ['--system', '--no-create-home', 'postgres']);
@@ -130,16 +141,21 @@ function startServers(): Servers {
     }
     fs.rmSync(work, { recursive: true, force: true });
   };
+  const pgSocketDir = path.join(work, 'pgsock');
+  fs.mkdirSync(pgSocketDir);
+  fs.chmodSync(pgSocketDir, 0o777);
   try {
     execFileSync('redis-server', [
       '--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'yes',
       '--pidfile', path.join(work, 'redis.pid'), '--logfile', path.join(work, 'redis.log'), '--dir', work,
     ]);
     redisStarted = true;
-    asPg(path.join(PG_BIN, 'initdb'), ['-D', path.join(pgDir, 'data'), '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C.UTF-8']);
+    if (!fs.existsSync(path.join(pgDir, 'data', 'PG_VERSION'))) {
+      asPg(path.join(PG_BIN, 'initdb'), ['-D', path.join(pgDir, 'data'), '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C.UTF-8']);
+    } else if (isRoot) execFileSync('chown', ['-R', 'postgres', pgDir]);
     asPg(path.join(PG_BIN, 'pg_ctl'), [
       '-D', path.join(pgDir, 'data'), '-l', path.join(pgDir, 'log'), '-w', '-t', '60',
-      '-o', `-p ${pgPort} -k ${pgDir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_wal_size=8GB -c shared_buffers=512MB -c work_mem=256MB -c maintenance_work_mem=1GB`,
+      '-o', `-p ${pgPort} -k ${pgSocketDir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_wal_size=8GB -c shared_buffers=512MB -c work_mem=256MB -c maintenance_work_mem=1GB`,
       'start',
     ]);
     pgStarted = true;
@@ -148,10 +164,14 @@ function startServers(): Servers {
     throw err;
   }
   const base = `postgres://postgres@127.0.0.1:${pgPort}`;
+  const psql = (sql: string) =>
+    String(execFileSync(path.join(PG_BIN, 'psql'), ['-qAt', '-h', '127.0.0.1', '-p', String(pgPort), '-U', 'postgres', '-c', sql])).trim();
   return {
     databaseUrl: (db) => `${base}/${db}`,
     redisUrl: `redis://127.0.0.1:${redisPort}`,
-    createDb: (name) => execFileSync(path.join(PG_BIN, 'psql'), ['-q', '-h', '127.0.0.1', '-p', String(pgPort), '-U', 'postgres', '-c', `CREATE DATABASE ${name}`]),
+    createDb: (name) => psql(`CREATE DATABASE ${name}`),
+    hasDb: (name) => psql(`SELECT count(*) FROM pg_database WHERE datname = '${name}'`) === '1',
+    keep: Boolean(keepDir),
     stop,
   };
 }
@@ -170,12 +190,23 @@ function parseSize(s: string): [string, number] {
 
 async function runSize(servers: Servers, label: string, events: number, policy: Policy, log: (s: string) => void): Promise<SizeResult> {
   const opts = scaleOptions(events);
-  const dbName = `bench_${label.replace(/[^a-z0-9]/g, '_')}_${process.pid}`;
-  servers.createDb(dbName);
+  // A kept data directory names databases by their content (generation is deterministic), and a
+  // database is only reused when its generation finished (the marker table is created last).
+  const dbName = servers.keep
+    ? `bench_${opts.events}_${opts.users}_${opts.items}_${opts.seed}`
+    : `bench_${label.replace(/[^a-z0-9]/g, '_')}_${process.pid}`;
   const url = servers.databaseUrl(dbName);
-  log(`[${label}] generating ${opts.events} events (${opts.users} users, ${opts.items} items) into PostgreSQL...`);
-  const gen = await loadScaleIntoPostgres(url, opts);
-  log(`[${label}] generated in ${gen.seconds.toFixed(1)}s`);
+  let gen: { seconds: number; reused?: boolean } = { seconds: 0, reused: true };
+  if (servers.keep && servers.hasDb(dbName) && (await generationComplete(url))) {
+    log(`[${label}] reusing the generated database ${dbName}`);
+  } else {
+    if (servers.keep && servers.hasDb(dbName)) dropDb(servers, dbName);
+    servers.createDb(dbName);
+    log(`[${label}] generating ${opts.events} events (${opts.users} users, ${opts.items} items) into PostgreSQL...`);
+    gen = await loadScaleIntoPostgres(url, opts);
+    if (servers.keep) await markGenerationComplete(url);
+    log(`[${label}] generated in ${gen.seconds.toFixed(1)}s`);
+  }
 
   const logger = configureLogger(process.env.LOG_LEVEL ?? 'warn', { toStderr: true });
   const db = await openDatabase({ databaseUrl: url, dataDir: os.tmpdir() });
@@ -232,7 +263,7 @@ async function runSize(servers: Servers, label: string, events: number, policy: 
       modelsDir,
       manifestFor(trained.meta, { createdAt, metrics: { holdout }, timings: {}, policy }),
       trained.meta,
-      trained.users(),
+      trained.packedLists(),
     );
     await db.models.update(version, { status: 'ready', metrics: { holdout }, manifest: { ...manifest, policy: undefined } });
     enter('publish');
@@ -241,18 +272,43 @@ async function runSize(servers: Servers, label: string, events: number, policy: 
     enter(null);
     const total = Number(process.hrtime.bigint() - started) / 1e9;
     const totalPeakMb = Math.round(process.resourceUsage().maxRSS / 1024);
-    return { label, events: ds.nEvents, users: ds.nUsers, items: ds.nItems, genSeconds: gen.seconds, seconds, peakMb, total, totalPeakMb, notes };
+    return { label, events: ds.nEvents, users: ds.nUsers, items: ds.nItems, genSeconds: gen.seconds, genReused: Boolean(gen.reused), seconds, peakMb, total, totalPeakMb, notes };
   } finally {
     onStage(undefined);
     await sampler.stop();
     await cache.close();
     await db.close();
     fs.rmSync(modelsDir, { recursive: true, force: true });
-    try {
-      execFileSync(path.join(PG_BIN, 'psql'), ['-q', '-d', servers.databaseUrl('postgres'), '-c', `DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`]);
-    } catch {
-      /* the server goes away with its directory anyway */
-    }
+    if (!servers.keep) dropDb(servers, dbName);
+  }
+}
+
+function dropDb(servers: Servers, dbName: string): void {
+  try {
+    execFileSync(path.join(PG_BIN, 'psql'), ['-q', '-d', servers.databaseUrl('postgres'), '-c', `DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`]);
+  } catch {
+    /* the server goes away with its directory anyway */
+  }
+}
+
+const GENERATED_MARKER = 'bench_generation_complete';
+
+async function generationComplete(url: string): Promise<boolean> {
+  const client = new PgSqlClient({ connectionString: url, maxConnections: 1 });
+  try {
+    const { rows } = await client.query<{ n: unknown }>(`SELECT count(*) AS n FROM pg_tables WHERE tablename = '${GENERATED_MARKER}'`);
+    return Number(rows[0]?.n) === 1;
+  } finally {
+    await client.close();
+  }
+}
+
+async function markGenerationComplete(url: string): Promise<void> {
+  const client = new PgSqlClient({ connectionString: url, maxConnections: 1 });
+  try {
+    await client.exec(`CREATE TABLE ${GENERATED_MARKER} (at timestamptz DEFAULT now())`);
+  } finally {
+    await client.close();
   }
 }
 
@@ -269,7 +325,11 @@ function table(results: SizeResult[]): string {
   const out = [line(head), `|${widths.map((w, c) => (c === 0 ? ':' : '') + '-'.repeat(w + 1) + (c === 0 ? '' : ':')).join('|')}|`, ...rows.map(line)];
   for (const r of results) {
     out.push('');
-    out.push(`${r.label}: ${r.events} events, ${r.users} users, ${r.items} items (generated into PostgreSQL in ${r.genSeconds.toFixed(1)}s, not counted)`);
+    out.push(
+      `${r.label}: ${r.events} events, ${r.users} users, ${r.items} items (` +
+        (r.genReused ? 'generated by an earlier run, reused from --data-dir' : `generated into PostgreSQL in ${r.genSeconds.toFixed(1)}s, not counted`) +
+        ')',
+    );
     for (const n of r.notes) out.push(`  ${n}`);
   }
   if (results.length >= 2) {
@@ -298,7 +358,8 @@ async function main(): Promise<void> {
   const policy: Policy = argv.includes('--no-embedding')
     ? { ...DEFAULT_POLICY, training: { ...DEFAULT_POLICY.training, embedding: { ...DEFAULT_POLICY.training.embedding, enabled: false } } }
     : DEFAULT_POLICY;
-  const servers = startServers();
+  const di = argv.indexOf('--data-dir');
+  const servers = startServers(di >= 0 ? argv[di + 1] : undefined);
   const stopOnSignal = () => {
     servers.stop();
     process.exit(130);

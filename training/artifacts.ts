@@ -57,7 +57,8 @@ export async function writeArtifacts(
   modelsDir: string,
   manifest: Omit<Manifest, 'files'>,
   meta: VersionMeta,
-  users: Iterable<[string, UserRecommendations]>,
+  /** Every user's list: as UserRecommendations, or already packed in chunks (TrainedVersion.packedLists). */
+  users: Iterable<[string, UserRecommendations]> | AsyncIterable<Array<[string, Buffer]>>,
   /** Writes further files (e.g. the embedding's tf.io weights) into the version's directory. */
   extra?: (dir: string) => Promise<void>,
 ): Promise<Manifest> {
@@ -76,15 +77,19 @@ export async function writeArtifacts(
     pending = 0;
     if (!out.write(buf)) await new Promise<void>((r) => out.once('drain', () => r()));
   };
-  for (const [userId, rec] of users) {
+  const add = async (userId: string, packed: Buffer) => {
     const id = Buffer.from(userId, 'utf8');
-    const packed = encodeUserRecommendations(rec);
     const head = Buffer.allocUnsafe(6);
     head.writeUInt16LE(id.length, 0);
     head.writeUInt32LE(packed.length, 2);
     chunks.push(head, id, packed);
     pending += 6 + id.length + packed.length;
     if (pending > 1 << 20) await flush();
+  };
+  if (Symbol.asyncIterator in users) {
+    for await (const chunk of users) for (const [userId, packed] of chunk) await add(userId, packed);
+  } else {
+    for (const [userId, rec] of users) await add(userId, encodeUserRecommendations(rec));
   }
   await flush();
   await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));

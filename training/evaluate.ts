@@ -7,9 +7,13 @@ import { DEFAULT_POLICY, Policy } from '../src/config/policy';
 import type { StoreEvent } from '../src/domain/types';
 import { compareIds, Dataset, DatasetBuilder } from './dataset';
 import { fitModel, fitPopularity, FitOptions } from './model';
-import { ExcludeMode, RankedList, Ranker, RankParams } from './rank';
+import { ExcludeMode, RankedList, Ranker, RankModel, RankParams } from './rank';
+import { parallelRanking, scoreCases } from './parallelRank';
 import { tuneRankParams } from './tuning';
 import { embeddingFits, fitEmbeddingFor, prepareEmbedding } from './embeddingBlend';
+import { Scorer } from './scorer';
+
+export { hitAndNdcg, Scorer } from './scorer';
 import { EmbeddingModel, recommendItems } from './embedding';
 
 export type Protocol = 'loo' | 'purchase';
@@ -71,12 +75,6 @@ export interface Split {
 }
 
 const K_MAX = 20;
-
-/** HR and NDCG at K from a 1-based rank (0 = not ranked within the list). */
-export function hitAndNdcg(rank: number, k: number): { hr: number; ndcg: number } {
-  if (rank < 1 || rank > k) return { hr: 0, ndcg: 0 };
-  return { hr: 1, ndcg: 1 / Math.log2(rank + 1) };
-}
 
 /** Catalogue facts for evaluation: every listed item is available, with its category. */
 function addCatalogue(b: DatasetBuilder, items: Map<string, string | null>, events: StoreEvent[]): void {
@@ -147,63 +145,6 @@ export function splitPurchase(events: StoreEvent[], items: Map<string, string | 
   return { train, cases, exclude: 'bought' };
 }
 
-/**
- * Scores ranked lists against test cases. A list shorter than 20 is completed the way a full
- * ranking would order the rest: every other candidate scores 0, so ties go to the smaller item id.
- */
-export class Scorer {
-  private readonly byId: Int32Array;
-  private readonly mark: Int32Array;
-  private stamp = 0;
-  sums = { hr10: 0, ndcg10: 0, hr20: 0, ndcg20: 0, n: 0 };
-
-  constructor(private readonly ds: Dataset, private readonly exclude: ExcludeMode) {
-    this.byId = new Int32Array(ds.nItems);
-    for (let i = 0; i < ds.nItems; i++) this.byId[ds.itemOrder[i]] = i;
-    this.mark = new Int32Array(ds.nItems);
-  }
-
-  /** 1-based rank of `item` in the completed top 20 of `list`, 0 when outside. */
-  rankOf(c: TestCase, list: RankedList): number {
-    const ds = this.ds;
-    const stamp = ++this.stamp;
-    let pos = 0;
-    for (let x = 0; x < list.items.length && pos < K_MAX; x++) {
-      if (list.scores[x] <= 0) break;
-      pos++;
-      if (list.items[x] === c.item) return pos;
-      this.mark[list.items[x]] = stamp;
-    }
-    for (let k = ds.userStart[c.user]; k < ds.userStart[c.user + 1]; k++) {
-      if (this.exclude === 'history' || ds.evType[k] === 3) this.mark[ds.evItem[k]] = stamp;
-    }
-    for (let x = 0; x < ds.nItems && pos < K_MAX; x++) {
-      const it = this.byId[x];
-      if (this.mark[it] === stamp) continue;
-      pos++;
-      if (it === c.item) return pos;
-    }
-    return 0;
-  }
-
-  add(c: TestCase, list: RankedList): number {
-    const r = this.rankOf(c, list);
-    const a = hitAndNdcg(r, 10);
-    const b = hitAndNdcg(r, 20);
-    this.sums.hr10 += a.hr;
-    this.sums.ndcg10 += a.ndcg;
-    this.sums.hr20 += b.hr;
-    this.sums.ndcg20 += b.ndcg;
-    this.sums.n++;
-    return r;
-  }
-
-  result(): { hr10: number; ndcg10: number; hr20: number; ndcg20: number } {
-    const n = Math.max(1, this.sums.n);
-    return { hr10: this.sums.hr10 / n, ndcg10: this.sums.ndcg10 / n, hr20: this.sums.hr20 / n, ndcg20: this.sums.ndcg20 / n };
-  }
-}
-
 const seconds = (t0: bigint): number => Number(process.hrtime.bigint() - t0) / 1e9;
 
 /**
@@ -223,6 +164,7 @@ export function evaluateSplit(
   for (const name of models) {
     let t0 = process.hrtime.bigint();
     let rankOne: (u: number) => RankedList;
+    let model: RankModel | undefined;
     if (name === 'popular') {
       const { popularity } = fitPopularity(train, policy, fit);
       const scores = new Float32Array(popularity.order.length);
@@ -242,10 +184,8 @@ export function evaluateSplit(
       };
     } else {
       fitted ??= fitModel(train, policy, fit);
-      const ranker =
-        name === 'itemcf'
-          ? new Ranker({ ...fitted.model, params: itemcfOnly(fitted.model.params), sources: undefined })
-          : new Ranker(fitted.model);
+      model = name === 'itemcf' ? { ...fitted.model, params: itemcfOnly(fitted.model.params), sources: undefined } : fitted.model;
+      const ranker = new Ranker(model);
       rankOne = name === 'itemcf' ? (u) => ranker.rank(u, K_MAX, exclude, false) : (u) => ranker.rank(u, K_MAX, exclude, true);
     }
     // The fitted parts are shared by itemcf and published; each reports what it needs.
@@ -256,9 +196,16 @@ export function evaluateSplit(
           ? fitted!.timings.matrix + fitted!.timings.itemcf
           : sumTimings(fitted!.timings) + extraFitSeconds;
     t0 = process.hrtime.bigint();
-    const scorer = new Scorer(train, exclude);
-    for (const c of cases) scorer.add(c, rankOne(c.user));
-    results.push({ model: name, ...scorer.result(), fitSeconds: round(fitSeconds), recommendSeconds: round(seconds(t0)) });
+    let metrics: ReturnType<Scorer['result']>;
+    if (model && parallelRanking(model)) {
+      // At scale: the same rankings on every thread (parallelRank.ts), summed in case order.
+      metrics = scoreCases(split, model, K_MAX, name !== 'itemcf');
+    } else {
+      const scorer = new Scorer(train, exclude);
+      for (const c of cases) scorer.add(c, rankOne(c.user));
+      metrics = scorer.result();
+    }
+    results.push({ model: name, ...metrics, fitSeconds: round(fitSeconds), recommendSeconds: round(seconds(t0)) });
   }
   return results;
 }

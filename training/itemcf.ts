@@ -12,6 +12,7 @@
 import type { Csr } from '../src/model/versionMeta';
 import { TopK } from './topk';
 import { transpose, WeightedCsr } from './dataset';
+import { PARALLEL_THRESHOLDS, parallelForSync, SharedTyped, sharedArray, toShared, trainThreads } from './parallel';
 
 export interface ItemCfParams {
   /** Neighbours kept per item. */
@@ -60,8 +61,10 @@ export function fitItemCf(ui: WeightedCsr, params: ItemCfParams, tieRank: ArrayL
   // Entry -> position in the capped matrix, to find an item's position inside a user row.
   const posT = useProximity ? transposeAux(capped, pos) : undefined;
   const userF = new Float32Array(nUsers);
+  let work = 0;
   for (let u = 0; u < nUsers; u++) {
     const deg = capped.indptr[u + 1] - capped.indptr[u];
+    work += deg * deg;
     userF[u] = params.userPenalty > 0 ? 1 / Math.pow(Math.log(Math.E + deg - 1), params.userPenalty) : 1;
   }
   const norm = new Float64Array(nItems);
@@ -71,57 +74,124 @@ export function fitItemCf(ui: WeightedCsr, params: ItemCfParams, tieRank: ArrayL
     }
   }
   const iu = transpose(capped);
-  const acc = new Float64Array(nItems);
-  const seen = new Uint8Array(nItems);
-  const touched = new Int32Array(nItems);
-  const heap = new TopK(params.k, tieRank);
+  const k = Math.max(0, params.k);
+  const threads = work >= PARALLEL_THRESHOLDS.itemCfPairs ? trainThreads() : 1;
+  // Rows are computed chunk by chunk (in parallel at scale) into fixed k-wide slots, then packed.
+  const share = threads > 1 ? toShared : <T extends SharedTyped>(a: T) => a;
+  const alloc = threads > 1 ? sharedArray : <T extends SharedTyped>(C: { new (n: number): T }, n: number) => new C(n);
+  const data: ItemCfRowsData = {
+    nItems,
+    params,
+    chunkSize: ROW_CHUNK,
+    tieRank: share(Int32Array.from(tieRank)),
+    cappedIndptr: share(capped.indptr),
+    cappedIndices: share(capped.indices),
+    cappedData: share(capped.data),
+    pos: useProximity ? share(pos) : undefined,
+    posT: posT ? share(posT) : undefined,
+    iuIndptr: share(iu.indptr),
+    iuIndices: share(iu.indices),
+    iuData: share(iu.data),
+    userF: share(userF),
+    norm: share(norm),
+    outLen: alloc(Int32Array, nItems),
+    outIds: alloc(Int32Array, nItems * k),
+    outScores: alloc(Float32Array, nItems * k),
+  };
+  parallelForSync('itemcf-rows', data, Math.ceil(nItems / ROW_CHUNK), itemCfRowsJob(data), threads);
   const indptr = new Int32Array(nItems + 1);
-  const rows: Array<{ ids: Int32Array; scores: Float64Array }> = new Array(nItems);
-  const a = params.alpha;
-  let nnz = 0;
-  for (let i = 0; i < nItems; i++) {
-    let nt = 0;
-    for (let p = iu.indptr[i]; p < iu.indptr[i + 1]; p++) {
-      const u = iu.indices[p];
-      const wi = iu.data[p] * userF[u];
-      const pi = posT ? posT[p] : 0;
-      for (let q = capped.indptr[u]; q < capped.indptr[u + 1]; q++) {
-        const j = capped.indices[q];
-        if (j === i) continue;
-        if (!seen[j]) {
-          seen[j] = 1;
-          acc[j] = 0;
-          touched[nt++] = j;
-        }
-        acc[j] += useProximity
-          ? (wi * capped.data[q]) / (1 + Math.abs(pos[q] - pi) / params.proximity)
-          : wi * capped.data[q];
-      }
-    }
-    heap.reset();
-    const ni = Math.pow(norm[i], a);
-    for (let t = 0; t < nt; t++) {
-      const j = touched[t];
-      seen[j] = 0;
-      const s = acc[j] / (ni * Math.pow(norm[j], 1 - a) + params.shrink);
-      if (s > 0) heap.push(j, s);
-    }
-    const row = heap.drain();
-    if (params.normalizeRows && row.scores.length > 0 && row.scores[0] > 0) {
-      const top = row.scores[0];
-      for (let t = 0; t < row.scores.length; t++) row.scores[t] /= top;
-    }
-    rows[i] = row;
-    nnz += row.ids.length;
-    indptr[i + 1] = nnz;
-  }
+  for (let i = 0; i < nItems; i++) indptr[i + 1] = indptr[i] + data.outLen[i];
+  const nnz = indptr[nItems];
   const indices = new Int32Array(nnz);
   const scores = new Float32Array(nnz);
   for (let i = 0; i < nItems; i++) {
-    indices.set(rows[i].ids, indptr[i]);
-    scores.set(rows[i].scores, indptr[i]);
+    const len = data.outLen[i];
+    indices.set(data.outIds.subarray(i * k, i * k + len), indptr[i]);
+    scores.set(data.outScores.subarray(i * k, i * k + len), indptr[i]);
   }
   return { indptr, indices, scores };
+}
+
+/** Items per chunk of the row computation (chunks are handed out dynamically: popular rows cost more). */
+const ROW_CHUNK = 64;
+
+/** What one thread needs to compute neighbour rows (typed arrays shared between threads). */
+export interface ItemCfRowsData {
+  nItems: number;
+  params: ItemCfParams;
+  chunkSize: number;
+  tieRank: Int32Array;
+  cappedIndptr: Int32Array;
+  cappedIndices: Int32Array;
+  cappedData: Float32Array;
+  pos?: Float32Array;
+  posT?: Float32Array;
+  iuIndptr: Int32Array;
+  iuIndices: Int32Array;
+  iuData: Float32Array;
+  userF: Float32Array;
+  norm: Float64Array;
+  /** Per item: neighbours found; its row is outIds/outScores[item * k, item * k + len). */
+  outLen: Int32Array;
+  outIds: Int32Array;
+  outScores: Float32Array;
+}
+
+/**
+ * Returns a function computing the neighbour rows of chunk c (items [c * chunkSize, ...)) into the
+ * output slots; every thread (main or worker) calls this with its own scratch arrays.
+ */
+export function itemCfRowsJob(d: ItemCfRowsData): (chunk: number) => void {
+  const { nItems, params, cappedIndptr, cappedIndices, cappedData, pos, posT, iuIndptr, iuIndices, iuData, userF, norm } = d;
+  const k = Math.max(0, params.k);
+  const acc = new Float64Array(nItems);
+  const seen = new Uint8Array(nItems);
+  const touched = new Int32Array(nItems);
+  const heap = new TopK(params.k, d.tieRank);
+  const a = params.alpha;
+  const useProximity = posT !== undefined && pos !== undefined;
+  // n(j)^(1 - alpha) once per item instead of once per co-occurring pair (the same doubles).
+  const normPow = new Float64Array(nItems);
+  for (let j = 0; j < nItems; j++) normPow[j] = Math.pow(norm[j], 1 - a);
+  return (chunk) => {
+    const end = Math.min(nItems, (chunk + 1) * d.chunkSize);
+    for (let i = chunk * d.chunkSize; i < end; i++) {
+      let nt = 0;
+      for (let p = iuIndptr[i]; p < iuIndptr[i + 1]; p++) {
+        const u = iuIndices[p];
+        const wi = iuData[p] * userF[u];
+        const pi = posT ? posT[p] : 0;
+        for (let q = cappedIndptr[u]; q < cappedIndptr[u + 1]; q++) {
+          const j = cappedIndices[q];
+          if (j === i) continue;
+          if (!seen[j]) {
+            seen[j] = 1;
+            acc[j] = 0;
+            touched[nt++] = j;
+          }
+          acc[j] += useProximity
+            ? (wi * cappedData[q]) / (1 + Math.abs(pos[q] - pi) / params.proximity)
+            : wi * cappedData[q];
+        }
+      }
+      heap.reset();
+      const ni = Math.pow(norm[i], a);
+      for (let t = 0; t < nt; t++) {
+        const j = touched[t];
+        seen[j] = 0;
+        const s = acc[j] / (ni * normPow[j] + params.shrink);
+        if (s > 0) heap.push(j, s);
+      }
+      const row = heap.drain();
+      if (params.normalizeRows && row.scores.length > 0 && row.scores[0] > 0) {
+        const top = row.scores[0];
+        for (let t = 0; t < row.scores.length; t++) row.scores[t] /= top;
+      }
+      d.outLen[i] = row.ids.length;
+      d.outIds.set(row.ids, i * k);
+      d.outScores.set(row.scores, i * k);
+    }
+  };
 }
 
 /** Per entry of the transpose (item rows), the aux value of the same entry in `m` (user rows). */

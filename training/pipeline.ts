@@ -122,7 +122,7 @@ async function trainLocked(opts: TrainOptions): Promise<TrainReport> {
         opts.modelsDir,
         manifestFor(trained.meta, { createdAt, metrics, timings, policy }),
         trained.meta,
-        trained.users(),
+        trained.packedLists(),
         trained.embedding ? (dir) => saveEmbedding(path.join(dir, 'embedding'), trained.embedding!) : undefined,
       ),
     );

@@ -15,16 +15,12 @@ import { mulberry32 } from '../src/util/prng';
 import { tuneRankParams } from './tuning';
 import { embeddingFits, embeddingNeighbours, fitEmbeddingFor, prepareEmbedding } from './embeddingBlend';
 import type { EmbeddingModel } from './embedding';
-import type { UserFeatures } from './segments';
 import { markStage } from './stages';
+import { ExclusionMode, userRecommendations } from './userLists';
+import { packedUserLists } from './parallelRank';
 
-/** Items kept in a user's refind list and bought list (packedList.ts). */
-export const MAX_REFIND = 20;
-export const MAX_BOUGHT = 200;
-/** With `excludeInteracted: all` the excluded list holds every past item, up to this many. */
-export const MAX_EXCLUDED_ALL = 2000;
-
-export type ExclusionMode = 'purchased' | 'all';
+export { MAX_REFIND, MAX_BOUGHT, MAX_EXCLUDED_ALL, userRecommendations } from './userLists';
+export type { ExclusionMode } from './userLists';
 
 /** Resolves `auto`: data without any purchase is a consumption log, where every event is the consumption. */
 export function exclusionMode(ds: Dataset, policy: Policy): ExclusionMode {
@@ -47,6 +43,11 @@ export interface TrainedVersion {
   meta: VersionMeta;
   /** Every user's list, computed on demand (one user at a time: nothing is held for all users). */
   users(): Iterable<[userId: string, rec: UserRecommendations]>;
+  /**
+   * Every user's packed list (encodeUserRecommendations of users()), in user order and in chunks;
+   * computed on worker threads at scale. What the artifacts store.
+   */
+  packedLists(): AsyncIterable<Array<[userId: string, packed: Buffer]>>;
   /** Segment of a user at training time; unknown users are `new`. */
   segmentOf(userId: string): Segment;
   metrics: Record<string, unknown>;
@@ -131,9 +132,12 @@ export async function trainModels(dataset: Dataset, policy: Policy, opts: TrainO
     }
   };
 
+  const packedLists = () => packedUserLists(ds, model, { topN: policy.training.topN, exclusion, features: segments.features });
+
   return {
     meta,
     users,
+    packedLists,
     segmentOf: (userId) => {
       const u = ds.userIndex.get(userId);
       return u === undefined ? 'new' : SEGMENTS[segments.codes[u]];
@@ -159,71 +163,6 @@ function countRows(indptr: Int32Array): number {
   let n = 0;
   for (let r = 0; r + 1 < indptr.length; r++) if (indptr[r + 1] > indptr[r]) n++;
   return n;
-}
-
-const scratch = new WeakMap<Dataset, { seen: Int32Array; bought: Int32Array; stamp: number }>();
-function userScratch(ds: Dataset): { seen: Int32Array; bought: Int32Array; stamp: number } {
-  let sc = scratch.get(ds);
-  if (!sc || sc.stamp > 2 ** 30) {
-    sc = { seen: new Int32Array(ds.nItems), bought: new Int32Array(ds.nItems), stamp: 0 };
-    scratch.set(ds, sc);
-  }
-  return sc;
-}
-
-/** One user's cached value: ranked list plus the facts the service filters and falls back with. */
-export function userRecommendations(
-  ds: Dataset,
-  ranker: Ranker,
-  favourites: { indptr: Int32Array; indices: Int32Array },
-  segmentCodes: Uint8Array,
-  u: number,
-  topN: number,
-  exclusion: ExclusionMode = 'purchased',
-  features?: UserFeatures,
-): UserRecommendations {
-  const all = exclusion === 'all';
-  // Personal candidates only: the service fills short lists along the segment's chain at answer
-  // time, so chains, quotas and A/B variants apply to everyone without retraining.
-  const list = ranker.rank(u, topN, all ? 'history' : 'bought', false);
-  const bought: number[] = [];
-  const refind: number[] = [];
-  // Stamped per-item marks instead of two Sets per user (called once per user: 1M users at 20M events).
-  const sc = userScratch(ds);
-  const seenStamp = ++sc.stamp;
-  const boughtStamp = ++sc.stamp;
-  for (let k = ds.userStart[u]; k < ds.userStart[u + 1]; k++) if (all || ds.evType[k] === TYPE_PURCHASE) sc.bought[ds.evItem[k]] = boughtStamp;
-  const maxBought = all ? MAX_EXCLUDED_ALL : MAX_BOUGHT;
-  // Newest first: the most recent purchases and touches are what the service needs first.
-  for (let k = ds.userStart[u + 1] - 1; k >= ds.userStart[u]; k--) {
-    const it = ds.evItem[k];
-    if (sc.seen[it] === seenStamp) continue;
-    sc.seen[it] = seenStamp;
-    if (sc.bought[it] === boughtStamp) {
-      if (bought.length < maxBought) bought.push(it);
-    } else if (refind.length < MAX_REFIND) refind.push(it);
-  }
-  return {
-    segment: SEGMENTS[segmentCodes[u]],
-    ...(features
-      ? {
-          features: {
-            firstSeen: features.firstSeen[u],
-            lastSeen: features.lastSeen[u],
-            distinctItems: features.distinctItems[u],
-            purchases: features.purchases[u],
-            monetary: features.monetary[u],
-            rfm: Number.isFinite(features.rfm[u]) ? features.rfm[u] : null,
-          },
-        }
-      : {}),
-    categories: Array.from(favourites.indices.subarray(favourites.indptr[u], favourites.indptr[u + 1])),
-    refind,
-    bought,
-    items: list.items,
-    scores: list.scores,
-    sources: list.sources,
-  };
 }
 
 export interface HoldoutMetrics {

@@ -16,7 +16,8 @@ import { compareIds, Dataset, filterDataset, TYPE_PURCHASE } from './dataset';
 import type { ExcludeMode } from './rank';
 import { DEFAULT_RANK, RankParams, Ranker } from './rank';
 import { fitModel, FitOptions, FittedModel } from './model';
-import { Scorer, Split, TestCase } from './evaluate';
+import { Split, TestCase } from './evaluate';
+import { scoreCases } from './parallelRank';
 
 /** Validation cases are capped (deterministic stride sample) to bound tuning cost on large data. */
 export const MAX_VALIDATION_CASES = 5000;
@@ -93,10 +94,8 @@ export interface ParamScore {
 
 /** Scores one RankParams setting on a split with parts already fitted on split.train. */
 export function scoreParams(split: Split, fitted: FittedModel, params: RankParams, k = 20): ParamScore {
-  const ranker = new Ranker({ ...fitted.model, params });
-  const scorer = new Scorer(split.train, split.exclude);
-  for (const c of split.cases) scorer.add(c, ranker.rank(c.user, k, split.exclude, true));
-  return scorer.result();
+  // Every case ranked exactly as `new Ranker(model).rank(user, k, exclude, true)`; on all threads at scale.
+  return scoreCases(split, { ...fitted.model, params }, k);
 }
 
 /** The objective the search maximises: NDCG@10 plus HR@10 (HR is what a storefront sees, NDCG breaks its ties). */
