@@ -8,7 +8,8 @@
  * publishes a model trained on a generated storefront (on-disk PGlite in a temp dir, 50
  * recommendations per user) and measures Redis bytes per user. Then starts, each in its own process:
  *   (a) a bare Express app whose one route does one ioredis GET of a 400-byte value (the ceiling),
- *   (b/c) the real service (`recs serve`, LOG_LEVEL=warn),
+ *   (b/c) the real service (`recs serve` as the README recommends for production: LOG_LEVEL=info,
+ *         the default; its read routes go through the read lane, src/serving/readLane.ts),
  * and loads them alternately with `wrk` (its own process, a Lua script varying the path over many
  * users): (a) the bare route, (b) recommendations of known users, (c) of unknown users (fallback
  * path). Prints req/s and p50/p99 per row (medians over rounds), b/a and c/a, then (b) rate-limited
@@ -233,7 +234,9 @@ async function main(): Promise<void> {
       DATA_DIR: path.join(dir, 'data'),
       MODELS_DIR: path.join(dir, 'models'),
       RECS_CONFIG_FILE: policyFile,
-      LOG_LEVEL: 'warn',
+      // The production configuration the README recommends (the default): 4xx/5xx access lines, no
+      // line per successful request.
+      LOG_LEVEL: 'info',
     };
     const config = loadConfig(env);
     const logger = configureLogger('warn', { toStderr: true });

@@ -1,7 +1,8 @@
-/** The Express app: request logging, JSON bodies, feature routes, one error middleware. */
-import express, { Express } from 'express';
+/** The HTTP handler: the read lane for storefront reads, then Express (request logging, JSON bodies, feature routes, one error middleware). */
+import type { IncomingMessage, ServerResponse } from 'http';
+import express from 'express';
 import type { Runtime } from '../wiring';
-import { recommendationRoutes } from '../recommendations/routes';
+import { recommendationLaneRoutes, recommendationRoutes } from '../recommendations/routes';
 import { eventRoutes } from '../events/routes';
 import { catalogRoutes } from '../catalog/routes';
 import { healthRoutes } from './health';
@@ -12,35 +13,25 @@ import { requireApiKey } from './auth';
 import { errorHandler, notFoundHandler } from './errorHandler';
 import { securityHeaders, requireJsonBody } from './security';
 import { writeRateLimit } from './rateLimit';
-import pinoHttp from 'pino-http';
-import { randomBytes } from 'crypto';
+import { requestLog } from './requestLog';
+import { readLane } from './readLane';
 
-/** Process-unique request ids without a random draw per request: a process tag and a counter. */
-const PROCESS_TAG = randomBytes(4).toString('hex');
-let requestCounter = 0;
-const nextRequestId = () => `${PROCESS_TAG}-${(++requestCounter).toString(36)}`;
+export type App = (req: IncomingMessage, res: ServerResponse) => void;
 
-export function createApp(rt: Runtime): Express {
+/**
+ * The HTTP handler: the storefront's read routes through the read lane (readLane.ts), everything
+ * else (and whatever the lane leaves alone) through Express.
+ */
+export function createApp(rt: Runtime): App {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   const log = rt.logger.child({ module: 'http' });
-  app.use(
-    pinoHttp({
-      logger: log,
-      genReqId: (req) => (req.headers['x-request-id'] as string | undefined)?.slice(0, 64) || nextRequestId(),
-      customLogLevel: (_req, res, err) =>
-        err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'info' : 'debug',
-      serializers: {
-        req: (req) => ({ id: req.id, method: req.method, url: req.url }),
-        res: (res) => ({ statusCode: res.statusCode }),
-      },
-    }),
-  );
+  app.use(requestLog(log));
   app.use(rt.metrics.middleware());
   app.use(securityHeaders());
-  // The hot read routes first: a GET needs none of the write middleware below (rate limit, API key,
-  // JSON body), so it should not walk past it. Other methods on these paths fall through as before.
+  // The read routes first (for the requests the read lane leaves to Express): a GET needs none of the
+  // write middleware below (rate limit, API key, JSON body). Other methods fall through as before.
   app.use(recommendationRoutes(rt.recommendations));
 
   // Writes: rate limit first (per key, else per IP, so guessing keys is throttled too), then the API
@@ -86,5 +77,9 @@ export function createApp(rt: Runtime): Express {
 
   app.use(notFoundHandler);
   app.use(errorHandler(log));
-  return app;
+
+  const lane = readLane({ logger: log, metrics: rt.metrics, routes: recommendationLaneRoutes(rt.recommendations) });
+  return (req, res) => {
+    if (!lane(req, res)) app(req, res);
+  };
 }

@@ -5,10 +5,9 @@
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
-import type { Express } from 'express';
 import { loadConfig, AppConfig } from '../../src/config';
 import { openStores, buildRuntime, Runtime } from '../../src/wiring';
-import { createApp } from '../../src/serving/app';
+import { createApp, type App } from '../../src/serving/app';
 import { rootLogger } from '../../src/logger';
 import { freshDatabase, testRedisUrl, uniqueName } from './servers';
 import type { StoreEvent, Item } from '../../src/domain/types';
@@ -23,7 +22,7 @@ export interface TestStack {
   kind: StackKind;
   config: AppConfig;
   rt: Runtime;
-  app: Express;
+  app: App;
   dir: string;
   /** Imports events (and a catalogue) through the real import path: CSV files, then the importer. */
   importSample(sample: { events: StoreEvent[]; items?: Item[] }, name?: string): Promise<ImportReport>;
