@@ -1,4 +1,4 @@
-/** The HTTP handler: the read lane for storefront reads, then Express (request logging, JSON bodies, feature routes, one error middleware). */
+/** The HTTP handler: a read lane for the storefront's reads in front of Express, Express for everything else. */
 import type { IncomingMessage, ServerResponse } from 'http';
 import express from 'express';
 import type { Runtime } from '../wiring';
