@@ -1,9 +1,11 @@
 /**
  * RecommendationCache on Redis (ioredis), standalone or Cluster. Key layout: keys.ts.
  *
- * Cluster rules kept everywhere: a MULTI or Lua script only touches keys sharing one hash tag, and
- * no KEYS/SCAN. Batches whose keys span slots go through `batch()`, which pipelines on a standalone
- * server and sends concurrent commands on a Cluster (ioredis Cluster pipelines must stay on one node).
+ * Cluster rules kept everywhere: a MULTI or Lua script sent to a Cluster only touches keys sharing
+ * one hash tag, and no KEYS/SCAN. Batches whose keys span slots go through `batch()`, which
+ * pipelines on a standalone server and sends concurrent commands on a Cluster (ioredis Cluster
+ * pipelines must stay on one node). The one exception is the request path's read
+ * (READ_USER_STATE_LUA): its keys span tags, so it runs as a script on a standalone server only.
  */
 import type Redis from 'ioredis';
 import type { Cluster } from 'ioredis';
