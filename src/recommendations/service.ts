@@ -75,34 +75,42 @@ export interface SimilarItems {
 }
 
 /**
- * The blend's candidates in parallel arrays (cheap to build on every request): position p holds
- * item[p] and its score parts. The personal list is appended as is (the ranker keeps one entry per
- * item); session and context items find or add their slot through a map built on first use.
+ * The blend's candidates in parallel arrays (cheap to build on every request): position p < size
+ * holds item[p] and its score parts. The arrays are allocated once at the expected size (the
+ * personal list's length) and grow only when session or context items are added. The personal list
+ * is appended as is (the ranker keeps one entry per item); session and context items find or add
+ * their slot through a map built on first use.
  */
 class Candidates {
-  readonly item: number[] = [];
-  readonly personal: number[] = [];
-  readonly session: number[] = [];
-  readonly context: number[] = [];
-  readonly personalSource: Array<string | undefined> = [];
+  size = 0;
+  readonly item: number[];
+  readonly personal: number[];
+  readonly session: number[];
+  readonly context: number[];
+  readonly personalSource: Array<string | undefined>;
   /** Session or context items behind each candidate; only filled when tracing. */
-  readonly because: Array<Set<string> | undefined> = [];
+  readonly because: Array<Set<string> | undefined>;
   private at: Map<number, number> | null = null;
 
-  get size(): number {
-    return this.item.length;
+  constructor(capacity: number) {
+    this.item = new Array<number>(capacity);
+    this.personal = new Array<number>(capacity);
+    this.session = new Array<number>(capacity);
+    this.context = new Array<number>(capacity);
+    this.personalSource = new Array<string | undefined>(capacity);
+    this.because = new Array<Set<string> | undefined>(capacity);
   }
 
   /** Appends item `i` (not yet present) and returns its position. */
   add(i: number, personal = 0, personalSource?: string): number {
-    const p = this.item.length;
+    const p = this.size++;
     this.at?.set(i, p);
-    this.item.push(i);
-    this.personal.push(personal);
-    this.session.push(0);
-    this.context.push(0);
-    this.personalSource.push(personalSource);
-    this.because.push(undefined);
+    this.item[p] = i;
+    this.personal[p] = personal;
+    this.session[p] = 0;
+    this.context[p] = 0;
+    this.personalSource[p] = personalSource;
+    this.because[p] = undefined;
     return p;
   }
 
@@ -110,7 +118,7 @@ class Candidates {
   slot(i: number): number {
     if (!this.at) {
       this.at = new Map();
-      for (let p = 0; p < this.item.length; p++) this.at.set(this.item[p], p);
+      for (let p = 0; p < this.size; p++) this.at.set(this.item[p], p);
     }
     return this.at.get(i) ?? this.add(i);
   }
@@ -257,12 +265,12 @@ export class RecommendationService {
     // 1. Personal list blended with the live session and the page context, best total first
     //    (ties: smaller item index).
     const c = this.blend(v, rec, state.session, sessionWeight, req.context, trace);
-    const total: number[] = [];
-    const order: number[] = [];
+    const total = new Array<number>(c.size);
+    const order = new Array<number>(c.size);
     for (let p = 0; p < c.size; p++) {
       const i = c.item[p];
-      total.push((c.personal[p] + c.session[p] + c.context[p]) * (meta.itemNew?.[i] ? 1 + newArrivalBoost : 1));
-      order.push(p);
+      total[p] = (c.personal[p] + c.session[p] + c.context[p]) * (meta.itemNew?.[i] ? 1 + newArrivalBoost : 1);
+      order[p] = p;
     }
     order.sort((a, b) => total[b] - total[a] || c.item[a] - c.item[b]);
     for (const p of order) {
@@ -353,7 +361,7 @@ export class RecommendationService {
     context: string | undefined,
     trace: boolean,
   ): Candidates {
-    const out = new Candidates();
+    const out = new Candidates(rec?.items.length ?? 0);
     if (rec && rec.items.length) {
       const max = rec.scores[0] || 1;
       for (let k = 0; k < rec.items.length; k++) out.add(rec.items[k], rec.scores[k] / max, sourceName(rec.sources[k]));
