@@ -9,7 +9,7 @@
  * recommendations per user) and measures Redis bytes per user. Then starts, each in its own process:
  *   (a) a bare Express app whose one route does one ioredis GET of a 400-byte value (the ceiling),
  *   (b/c) the real service (`recs serve` as the README recommends for production: LOG_LEVEL=info,
- *         the default; its read routes go through the read lane, src/serving/readLane.ts),
+ *         the default; every route goes through Express, as (a) does),
  * and loads them alternately with `wrk` (its own process, a Lua script varying the path over many
  * users): (a) the bare route, (b) recommendations of known users, (c) of unknown users (fallback
  * path). Prints req/s and p50/p99 per row (medians over rounds), b/a and c/a, then (b) at half of
@@ -434,7 +434,7 @@ async function main(): Promise<void> {
         `(b) recommendations, known users    ${f(summary.b.rps, 0)} ${f(summary.b.p50)} ${f(summary.b.p99)}  ${summary.b.errors}`,
         `(c) recommendations, unknown users  ${f(summary.c.rps, 0)} ${f(summary.c.p50)} ${f(summary.c.p99)}  ${summary.c.errors}`,
         '',
-        `b/a = ${result.ratios.b_over_a}   c/a = ${result.ratios.c_over_a}   ((a) is bare Express; (b) and (c) are \`recs serve\` at LOG_LEVEL=info, answered by its read lane in front of Express)`,
+        `b/a = ${result.ratios.b_over_a}   c/a = ${result.ratios.c_over_a}   ((a) is bare Express; (b) and (c) are \`recs serve\` at LOG_LEVEL=info, through Express too)`,
         `(b) at half of a, ${rate} req/s, paced (wrk, Poisson-like think time per connection): ${paced.rps.toFixed(0)} req/s, p50 ${paced.p50.toFixed(2)} ms, p99 ${paced.p99.toFixed(2)} ms, errors ${paced.errors + paced.non2xx}`,
         `(b) at half of a, ${rate} req/s, autocannon overallRate (each second's quota sent in one burst): ${limited.rps.toFixed(0)} req/s, p50 ${limited.p50} ms, p90 ${limited.p90} ms, p99 ${limited.p99} ms, max ${limited.max} ms, non-2xx ${limited.non2xx}, errors ${limited.errors}`,
         `redis: ${memory.redisBytesPerUser} bytes/user (${memory.users} users, ${bucketCount} hash buckets ${JSON.stringify(memory.encodings)}, values ${memory.valueBytesPerUser} bytes); one string key per user: ${memory.stringKeyBytesPerUser} bytes/user`,

@@ -3,7 +3,6 @@ import type { RecommendationService, RecommendRequest } from './service';
 import { idSchema, parseOrThrow, recommendationsQuery, similarQuery } from '../serving/validation';
 import { sendJsonText } from '../serving/respond';
 import { recommendationJson } from './json';
-import type { LaneRoute } from '../serving/readLane';
 
 /** Printable ASCII, 1..256 characters: always a valid id (idSchema accepts it), checked without zod. */
 const PLAIN_ID = /^[\x20-\x7e]{1,256}$/;
@@ -47,15 +46,7 @@ function similarAnswer(service: RecommendationService, rawItemId: string, query:
 const RECOMMENDATIONS = '/v1/users/:userId/recommendations';
 const SIMILAR = '/v1/items/:itemId/similar';
 
-/** The storefront's read routes for the read lane in front of Express (src/serving/readLane.ts). */
-export function recommendationLaneRoutes(service: RecommendationService): LaneRoute[] {
-  return [
-    { path: RECOMMENDATIONS, handle: (userId, query) => recommendationsAnswer(service, userId, query) },
-    { path: SIMILAR, handle: (itemId, query) => similarAnswer(service, itemId, query) },
-  ];
-}
-
-/** The same routes on Express, for the requests the lane leaves to it (see readLane.ts). */
+/** The storefront's read routes. */
 export function recommendationRoutes(service: RecommendationService): Router {
   const r = Router();
   r.get(RECOMMENDATIONS, async (req, res) => {

@@ -56,13 +56,6 @@ export function errorResponse(err: unknown, logger: Logger): ErrorResponse {
   return { status: 500, body: { error: { code: 'internal', message: 'internal error' } } };
 }
 
-/** Writes `errorResponse(err)` on a plain Node response (the read lane, outside Express). */
-export function sendError(res: ServerResponse, err: unknown, logger: Logger): void {
-  const r = errorResponse(err, logger);
-  if (r.retryAfter !== undefined) res.setHeader('Retry-After', String(r.retryAfter));
-  sendJsonText(res, JSON.stringify(r.body), r.status);
-}
-
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err, _req, res, _next) => {
     const r = errorResponse(err, logger);

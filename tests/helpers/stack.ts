@@ -5,9 +5,10 @@
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
+import type { Express } from 'express';
 import { loadConfig, AppConfig } from '../../src/config';
 import { openStores, buildRuntime, Runtime } from '../../src/wiring';
-import { createApp, type App } from '../../src/serving/app';
+import { createApp } from '../../src/serving/app';
 import { rootLogger } from '../../src/logger';
 import { freshDatabase, testRedisUrl, uniqueName } from './servers';
 import type { StoreEvent, Item } from '../../src/domain/types';
@@ -22,7 +23,7 @@ export interface TestStack {
   kind: StackKind;
   config: AppConfig;
   rt: Runtime;
-  app: App;
+  app: Express;
   dir: string;
   /** Imports events (and a catalogue) through the real import path: CSV files, then the importer. */
   importSample(sample: { events: StoreEvent[]; items?: Item[] }, name?: string): Promise<ImportReport>;
