@@ -1,6 +1,8 @@
 import { Router } from 'express';
 import type { RecommendationService, RecommendRequest } from './service';
 import { idSchema, parseOrThrow, recommendationsQuery, similarQuery } from '../serving/validation';
+import { sendJsonText } from '../serving/respond';
+import { recommendationJson } from './json';
 
 /** Printable ASCII, 1..256 characters: always a valid id (idSchema accepts it), checked without zod. */
 const PLAIN_ID = /^[\x20-\x7e]{1,256}$/;
@@ -27,17 +29,31 @@ function recommendationQueryOf(query: Record<string, unknown>): Omit<RecommendRe
   return parseOrThrow(recommendationsQuery, query, 'query');
 }
 
+/** `GET /v1/users/:userId/recommendations`: validated, answered, serialized. */
+async function recommendationsAnswer(service: RecommendationService, rawUserId: string, query: Record<string, unknown>): Promise<string> {
+  const userId = userIdOf(rawUserId);
+  const q = recommendationQueryOf(query);
+  return recommendationJson(await service.recommend({ userId, ...q }));
+}
+
+/** `GET /v1/items/:itemId/similar`. */
+function similarAnswer(service: RecommendationService, rawItemId: string, query: Record<string, unknown>): string {
+  const itemId = parseOrThrow(idSchema, rawItemId, 'itemId');
+  const q = parseOrThrow(similarQuery, query, 'query');
+  return JSON.stringify(service.similar(itemId, q.limit));
+}
+
+const RECOMMENDATIONS = '/v1/users/:userId/recommendations';
+const SIMILAR = '/v1/items/:itemId/similar';
+
+/** The storefront's read routes. */
 export function recommendationRoutes(service: RecommendationService): Router {
   const r = Router();
-  r.get('/v1/users/:userId/recommendations', async (req, res) => {
-    const userId = userIdOf(req.params.userId);
-    const q = recommendationQueryOf(req.query as Record<string, unknown>);
-    res.json(await service.recommend({ userId, ...q }));
+  r.get(RECOMMENDATIONS, async (req, res) => {
+    sendJsonText(res, await recommendationsAnswer(service, req.params.userId, req.query as Record<string, unknown>));
   });
-  r.get('/v1/items/:itemId/similar', (req, res) => {
-    const itemId = parseOrThrow(idSchema, req.params.itemId, 'itemId');
-    const q = parseOrThrow(similarQuery, req.query, 'query');
-    res.json(service.similar(itemId, q.limit));
+  r.get(SIMILAR, (req, res) => {
+    sendJsonText(res, similarAnswer(service, req.params.itemId, req.query as Record<string, unknown>));
   });
   return r;
 }

@@ -74,11 +74,59 @@ export interface SimilarItems {
   items: RankedItem[];
 }
 
-interface Candidate {
-  personal: number;
-  session: number;
-  context: number;
-  personalSource?: string;
+/**
+ * The blend's candidates in parallel arrays (cheap to build on every request): position p < size
+ * holds item[p] and its score parts. The arrays are allocated once at the expected size (the
+ * personal list's length) and grow only when session or context items are added. The personal list
+ * is appended as is (the ranker keeps one entry per item); session and context items find or add
+ * their slot through a map built on first use.
+ */
+class Candidates {
+  size = 0;
+  readonly item: number[];
+  readonly personal: number[];
+  readonly session: number[];
+  readonly context: number[];
+  readonly personalSource: Array<string | undefined>;
+  /** Session or context items behind each candidate; only filled when tracing. */
+  readonly because: Array<Set<string> | undefined>;
+  private at: Map<number, number> | null = null;
+
+  constructor(capacity: number) {
+    this.item = new Array<number>(capacity);
+    this.personal = new Array<number>(capacity);
+    this.session = new Array<number>(capacity);
+    this.context = new Array<number>(capacity);
+    this.personalSource = new Array<string | undefined>(capacity);
+    this.because = new Array<Set<string> | undefined>(capacity);
+  }
+
+  /** Appends item `i` (not yet present) and returns its position. */
+  add(i: number, personal = 0, personalSource?: string): number {
+    const p = this.size++;
+    this.at?.set(i, p);
+    this.item[p] = i;
+    this.personal[p] = personal;
+    this.session[p] = 0;
+    this.context[p] = 0;
+    this.personalSource[p] = personalSource;
+    this.because[p] = undefined;
+    return p;
+  }
+
+  /** The position of item `i`, added with zero parts when absent. */
+  slot(i: number): number {
+    if (!this.at) {
+      this.at = new Map();
+      for (let p = 0; p < this.size; p++) this.at.set(this.item[p], p);
+    }
+    return this.at.get(i) ?? this.add(i);
+  }
+}
+
+interface NeighbourScore {
+  score: number;
+  /** Seeds whose neighbours produced the item; only kept when tracing. */
   because?: Set<string>;
 }
 
@@ -104,7 +152,8 @@ export class RecommendationService {
 
   /** The answer a storefront gets: no provenance is built (that is for /debug, through explain()). */
   async recommend(req: RecommendRequest): Promise<Recommendation> {
-    const e = await this.answer(req, false);
+    const v = this.loaded();
+    const e = this.compose(v, req, await this.readState(v, req.userId), false);
     return {
       userId: e.userId,
       segment: e.segment,
@@ -117,35 +166,52 @@ export class RecommendationService {
   }
 
   /** The full answer plus why each item is there (debug endpoints use this). */
-  explain(req: RecommendRequest): Promise<ExplainedRecommendation> {
-    return this.answer(req, true);
+  async explain(req: RecommendRequest): Promise<ExplainedRecommendation> {
+    const v = this.loaded();
+    return this.compose(v, req, await this.readState(v, req.userId), true);
   }
 
   /**
-   * One code path for both: `trace` adds the per-item provenance, the fallback trace and the
-   * neighbour attributions; without it the same items, scores and metrics come out, cheaper.
+   * The user's state in one cache round trip. Redis down or slow: an empty state (the answer then
+   * comes from the in-memory meta lists: the `new` chain, since without the cache the user's segment
+   * is unknown) and the last catalogue overlay seen, marked degraded.
    */
-  private async answer(req: RecommendRequest, trace: boolean): Promise<ExplainedRecommendation> {
-    const v = this.loaded();
-    const { meta } = v;
-    // Redis down or slow: answer from the in-memory meta lists (the `new` chain: without the cache the
-    // user's segment is unknown) and the last catalogue overlay seen, marked degraded.
+  private async readState(v: LoadedVersion, userId: string): Promise<UserState & { degraded: boolean }> {
     let degraded = false;
     let state: UserState;
     try {
-      state = await this.cache.readUserState(meta.version, meta.bucketCount, req.userId);
+      state = await this.cache.readUserState(v.meta.version, v.meta.bucketCount, userId);
     } catch (err) {
       if (!(err instanceof CacheUnavailableError)) throw err;
       degraded = true;
       state = { list: null, session: [], bought: [], catalogRev: this.live.catalog().rev };
     }
-    try {
-      await this.live.ensureOverlay(state.catalogRev);
-    } catch (err) {
-      if (!(err instanceof CacheUnavailableError)) throw err;
-      degraded = true;
+    // The overlay is reloaded only when its revision moved (not on the hot path otherwise).
+    if (state.catalogRev !== this.live.catalog().rev) {
+      try {
+        await this.live.ensureOverlay(state.catalogRev);
+      } catch (err) {
+        if (!(err instanceof CacheUnavailableError)) throw err;
+        degraded = true;
+      }
     }
     if (degraded) this.metrics?.degradedAnswers.inc();
+    return { list: state.list, session: state.session, bought: state.bought, catalogRev: state.catalogRev, degraded };
+  }
+
+  /**
+   * One code path for both: `trace` adds the per-item provenance, the fallback trace and the
+   * neighbour attributions; without it the same items, scores and metrics come out, cheaper.
+   * Synchronous: everything it reads is in memory.
+   */
+  private compose(
+    v: LoadedVersion,
+    req: RecommendRequest,
+    state: UserState & { degraded: boolean },
+    trace: boolean,
+  ): ExplainedRecommendation {
+    const { meta } = v;
+    const { degraded } = state;
     const rec: UserRecommendations | null = state.list ? decodeUserRecommendations(state.list) : null;
     const segment: Segment = rec?.segment ?? 'new';
     if (!degraded) this.metrics?.cacheLookups.inc({ result: rec ? 'hit' : 'miss' });
@@ -155,17 +221,17 @@ export class RecommendationService {
     const newArrivalBoost = variant?.newArrivalBoost ?? this.policy.rules.newArrivalBoost;
     const chain: ChainStep[] = variant?.fallbacks?.[segment] ?? this.policy.fallbacks[segment];
 
-    const bought = new Set<number>(rec?.bought ?? []);
-    const boughtIds = new Set(state.bought);
-    for (const e of state.session) if (e.type === 'purchase') boughtIds.add(e.itemId);
-    for (const id of boughtIds) {
+    const bought = new Set<number>(rec?.bought);
+    const addBought = (id: string) => {
       const i = v.itemIndex.get(id);
       if (i !== undefined) bought.add(i);
-    }
-    const excluded = new Set<number>();
+    };
+    for (const id of state.bought) addBought(id);
+    for (const e of state.session) if (e.type === 'purchase') addBought(e.itemId);
+    let excluded: Set<number> | null = null;
     for (const id of req.exclude ?? []) {
       const i = v.itemIndex.get(id);
-      if (i !== undefined) excluded.add(i);
+      if (i !== undefined) (excluded ??= new Set()).add(i);
     }
     // An unknown category matches no item: the answer is then rightly empty.
     const categoryFilter = req.category === undefined ? undefined : (v.categoryIndex.get(req.category) ?? -2);
@@ -174,14 +240,14 @@ export class RecommendationService {
     const taken = new Set<number>();
     // Diversity: at most maxPerCategory items of one category (a category filter makes it moot).
     const cap = categoryFilter === undefined ? this.policy.rules.maxPerCategory : null;
-    const perCategory = new Map<number, number>();
+    const perCategory = cap === null ? null : new Map<number, number>();
     const accept = (i: number): boolean => {
       if (taken.has(i)) return false;
       if (bought.has(i)) return (filtered.bought++, false);
-      if (excluded.has(i)) return (filtered.excluded++, false);
+      if (excluded?.has(i)) return (filtered.excluded++, false);
       if (categoryFilter !== undefined && meta.itemCategory[i] !== categoryFilter) return (filtered.category++, false);
       if (!this.live.isAvailable(v, i)) return (filtered.unavailable++, false);
-      if (cap !== null && (perCategory.get(meta.itemCategory[i]) ?? 0) >= cap) return (filtered.categoryCap++, false);
+      if (perCategory && (perCategory.get(meta.itemCategory[i]) ?? 0) >= cap!) return (filtered.categoryCap++, false);
       return true;
     };
 
@@ -189,36 +255,43 @@ export class RecommendationService {
     const provenance: ItemProvenance[] = [];
     const push = (i: number, score: number, source: string, parts?: ItemProvenance['parts'], because?: string[]) => {
       taken.add(i);
-      if (cap !== null) perCategory.set(meta.itemCategory[i], (perCategory.get(meta.itemCategory[i]) ?? 0) + 1);
+      if (perCategory) perCategory.set(meta.itemCategory[i], (perCategory.get(meta.itemCategory[i]) ?? 0) + 1);
       const itemId = meta.itemIds[i];
       const rounded = Math.round(score * 1e6) / 1e6;
       items.push({ itemId, score: rounded, source });
       if (trace) provenance.push({ itemId, source, score: rounded, parts: parts!, ...(because?.length ? { because } : {}) });
     };
 
-    // 1. Personal list blended with the live session and the page context.
-    const candidates = this.blend(v, rec, state.session, sessionWeight, req.context);
-    const ranked = [...candidates.entries()]
-      .map(([i, c]) => ({ i, c, total: (c.personal + c.session + c.context) * (meta.itemNew?.[i] ? 1 + newArrivalBoost : 1) }))
-      .sort((a, b) => b.total - a.total || a.i - b.i);
-    for (const { i, c, total } of ranked) {
+    // 1. Personal list blended with the live session and the page context, best total first
+    //    (ties: smaller item index).
+    const c = this.blend(v, rec, state.session, sessionWeight, req.context, trace);
+    const total = new Array<number>(c.size);
+    const order = new Array<number>(c.size);
+    for (let p = 0; p < c.size; p++) {
+      const i = c.item[p];
+      total[p] = (c.personal[p] + c.session[p] + c.context[p]) * (meta.itemNew?.[i] ? 1 + newArrivalBoost : 1);
+      order[p] = p;
+    }
+    order.sort((a, b) => total[b] - total[a] || c.item[a] - c.item[b]);
+    for (const p of order) {
       if (items.length >= req.limit) break;
+      const i = c.item[p];
       if (!accept(i)) continue;
+      const personal = c.personal[p];
+      const session = c.session[p];
+      const context = c.context[p];
       const source =
-        c.context > c.personal && c.context >= c.session
-          ? 'context'
-          : c.session > c.personal
-            ? 'session'
-            : (c.personalSource ?? 'itemcf');
+        context > personal && context >= session ? 'context' : session > personal ? 'session' : (c.personalSource[p] ?? 'itemcf');
       if (!trace) {
-        push(i, total, source);
+        push(i, total[p], source);
         continue;
       }
       const parts: ItemProvenance['parts'] = {};
-      if (c.personal) parts.personal = c.personal;
-      if (c.session) parts.session = c.session;
-      if (c.context) parts.context = c.context;
-      push(i, total, source, parts, c.because ? [...c.because] : undefined);
+      if (personal) parts.personal = personal;
+      if (session) parts.session = session;
+      if (context) parts.context = context;
+      const because = c.because[p];
+      push(i, total[p], source, parts, because ? [...because] : undefined);
     }
 
     // 2. The segment's fallback chain, in order; `popular` is always last.
@@ -280,20 +353,18 @@ export class RecommendationService {
     };
   }
 
-  private blend(v: LoadedVersion, rec: UserRecommendations | null, session: SessionEvent[], weight: number, context?: string) {
-    const out = new Map<number, Candidate>();
-    const get = (i: number) => {
-      let c = out.get(i);
-      if (!c) out.set(i, (c = { personal: 0, session: 0, context: 0 }));
-      return c;
-    };
+  private blend(
+    v: LoadedVersion,
+    rec: UserRecommendations | null,
+    session: SessionEvent[],
+    weight: number,
+    context: string | undefined,
+    trace: boolean,
+  ): Candidates {
+    const out = new Candidates(rec?.items.length ?? 0);
     if (rec && rec.items.length) {
       const max = rec.scores[0] || 1;
-      for (let k = 0; k < rec.items.length; k++) {
-        const c = get(rec.items[k]);
-        c.personal = rec.scores[k] / max;
-        c.personalSource = sourceName(rec.sources[k]);
-      }
+      for (let k = 0; k < rec.items.length; k++) out.add(rec.items[k], rec.scores[k] / max, sourceName(rec.sources[k]));
     }
     // Session: neighbours of what the user touched minutes ago, and those items themselves.
     const seeds: Array<{ i: number; w: number; id: string }> = [];
@@ -306,19 +377,20 @@ export class RecommendationService {
       seen.add(i);
       seeds.push({ i, w: w * Math.pow(SESSION_POSITION_DECAY, seeds.length), id: e.itemId });
     }
-    const sessionScores = this.neighbourScores(v, seeds, true);
-    for (const [i, { score, because }] of sessionScores) {
-      const c = get(i);
-      c.session = score * weight;
-      c.because = because;
+    if (seeds.length) {
+      for (const [i, { score, because }] of this.neighbourScores(v, seeds, true, trace)) {
+        const p = out.slot(i);
+        out.session[p] = score * weight;
+        out.because[p] = because;
+      }
     }
     if (context !== undefined) {
       const i = v.itemIndex.get(context);
       if (i !== undefined) {
-        for (const [j, { score, because }] of this.neighbourScores(v, [{ i, w: 1, id: context }], false)) {
-          const c = get(j);
-          c.context = score * weight;
-          c.because = new Set([...(c.because ?? []), ...because]);
+        for (const [j, { score, because }] of this.neighbourScores(v, [{ i, w: 1, id: context }], false, trace)) {
+          const p = out.slot(j);
+          out.context[p] = score * weight;
+          if (because) out.because[p] = new Set([...(out.because[p] ?? []), ...because]);
         }
       }
     }
@@ -326,14 +398,14 @@ export class RecommendationService {
   }
 
   /** Sum of seed weight x normalized similarity over the seeds' neighbours, scaled to max 1. */
-  private neighbourScores(v: LoadedVersion, seeds: Array<{ i: number; w: number; id: string }>, includeSeeds: boolean) {
-    const acc = new Map<number, { score: number; because: Set<string> }>();
+  private neighbourScores(v: LoadedVersion, seeds: Array<{ i: number; w: number; id: string }>, includeSeeds: boolean, trace: boolean) {
+    const acc = new Map<number, NeighbourScore>();
     const add = (j: number, s: number, id: string) => {
       const a = acc.get(j);
       if (a) {
         a.score += s;
-        a.because.add(id);
-      } else acc.set(j, { score: s, because: new Set([id]) });
+        a.because?.add(id);
+      } else acc.set(j, trace ? { score: s, because: new Set([id]) } : { score: s });
     };
     for (const seed of seeds) {
       // Re-finding what one looked at a moment ago is the strongest storefront signal.

@@ -1,4 +1,4 @@
-/** The Express app: request logging, JSON bodies, feature routes, one error middleware. */
+/** The Express app: request logging, metrics, security headers, the read routes first, then writes and the rest. */
 import express, { Express } from 'express';
 import type { Runtime } from '../wiring';
 import { recommendationRoutes } from '../recommendations/routes';
@@ -12,35 +12,20 @@ import { requireApiKey } from './auth';
 import { errorHandler, notFoundHandler } from './errorHandler';
 import { securityHeaders, requireJsonBody } from './security';
 import { writeRateLimit } from './rateLimit';
-import pinoHttp from 'pino-http';
-import { randomBytes } from 'crypto';
-
-/** Process-unique request ids without a random draw per request: a process tag and a counter. */
-const PROCESS_TAG = randomBytes(4).toString('hex');
-let requestCounter = 0;
-const nextRequestId = () => `${PROCESS_TAG}-${(++requestCounter).toString(36)}`;
+import { requestLog } from './requestLog';
 
 export function createApp(rt: Runtime): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   const log = rt.logger.child({ module: 'http' });
-  app.use(
-    pinoHttp({
-      logger: log,
-      genReqId: (req) => (req.headers['x-request-id'] as string | undefined)?.slice(0, 64) || nextRequestId(),
-      customLogLevel: (_req, res, err) =>
-        err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'info' : 'debug',
-      serializers: {
-        req: (req) => ({ id: req.id, method: req.method, url: req.url }),
-        res: (res) => ({ statusCode: res.statusCode }),
-      },
-    }),
-  );
+  // Access lines by requestLog.ts rather than pino-http: pino-http builds a child logger per request,
+  // which cost 13% of recommendation throughput in bench:serve (b/a 0.571 vs 0.653, one run).
+  app.use(requestLog(log));
   app.use(rt.metrics.middleware());
   app.use(securityHeaders());
   // The hot read routes first: a GET needs none of the write middleware below (rate limit, API key,
-  // JSON body), so it should not walk past it. Other methods on these paths fall through as before.
+  // JSON body), so it should not walk past it. Other methods on these paths fall through.
   app.use(recommendationRoutes(rt.recommendations));
 
   // Writes: rate limit first (per key, else per IP, so guessing keys is throttled too), then the API

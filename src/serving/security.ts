@@ -1,13 +1,14 @@
 /** HTTP hardening shared by every route: security headers (helmet) and JSON-only write bodies. */
 import helmet from 'helmet';
+import type { ServerResponse } from 'http';
 import type { RequestHandler } from 'express';
 import { AppError } from '../errors';
 
 const common = { frameAncestors: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"] };
 
 /** JSON endpoints load nothing; the console page runs its own inline script and style (and sets the same in a meta tag). */
-const apiHeaders = helmet({ contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], ...common } } });
-const consoleHeaders = helmet({
+const apiHelmet = helmet({ contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], ...common } } });
+const consoleHelmet = helmet({
   contentSecurityPolicy: {
     useDefaults: false,
     directives: {
@@ -21,8 +22,49 @@ const consoleHeaders = helmet({
   },
 });
 
+type HeaderList = ReadonlyArray<readonly [name: string, value: string]>;
+
+/**
+ * The headers a helmet middleware sets, recorded once. With the static options above (no per-request
+ * CSP nonces or functions) helmet sets the same headers on every response, so replaying the recording
+ * gives identical answers without walking helmet's dozen sub-middlewares per request.
+ */
+export function recordHelmetHeaders(middleware: RequestHandler): HeaderList {
+  const headers: Array<[string, string]> = [];
+  const res = {
+    setHeader: (name: string, value: string | number | readonly string[]) => {
+      if (typeof value !== 'string') throw new Error(`helmet header ${name} is not a plain string`);
+      headers.push([name, value]);
+    },
+    // `X-Powered-By` is disabled on the app already; nothing else is removed.
+    removeHeader: () => undefined,
+  };
+  let passed = false;
+  middleware({ method: 'GET', headers: {} } as never, res as never, (err?: unknown) => {
+    if (err) throw err;
+    passed = true;
+  });
+  if (!passed) throw new Error('helmet did not finish synchronously; its headers cannot be recorded');
+  return headers;
+}
+
+const API_HEADERS = recordHelmetHeaders(apiHelmet);
+const CONSOLE_HEADERS = recordHelmetHeaders(consoleHelmet);
+
+function setHeaders(res: ServerResponse, headers: HeaderList): void {
+  for (let i = 0; i < headers.length; i++) res.setHeader(headers[i][0], headers[i][1]);
+}
+
+/** The JSON API's security headers (what securityHeaders() sets on every route but the console). */
+export function setApiSecurityHeaders(res: ServerResponse): void {
+  setHeaders(res, API_HEADERS);
+}
+
 export function securityHeaders(): RequestHandler {
-  return (req, res, next) => (req.path === '/console' ? consoleHeaders(req, res, next) : apiHeaders(req, res, next));
+  return (req, res, next) => {
+    setHeaders(res, req.path === '/console' ? CONSOLE_HEADERS : API_HEADERS);
+    next();
+  };
 }
 
 export class UnsupportedMediaTypeError extends AppError {

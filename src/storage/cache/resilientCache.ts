@@ -140,33 +140,42 @@ export class ResilientCache implements RecommendationCache {
    * Runs `fn` against the cache under the deadline and the breaker. Exposed for the few callers
    * that talk to the raw client (the rate-limit store) so they share the breaker.
    */
-  async run<T>(fn: () => Promise<T>, timeoutMs = this.opts.timeoutMs): Promise<T> {
-    if (!this.breaker.allows()) {
-      if (!this.breaker.claimProbe()) {
-        throw new CacheUnavailableError(`the cache is unavailable (${this.breaker.lastError() ?? 'circuit open'})`);
-      }
-      // Half-open: the probe is a PING under the same deadline; only its success lets `fn` through.
-      try {
-        await withDeadline(() => this.inner.ping(), this.opts.timeoutMs);
+  run<T>(fn: () => Promise<T>, timeoutMs = this.opts.timeoutMs): Promise<T> {
+    if (!this.breaker.allows()) return this.probeThenRun(fn, timeoutMs);
+    return withDeadline(fn, timeoutMs).then(
+      (out) => {
         this.breaker.success();
-      } catch (err) {
-        this.breaker.failure(describe(err));
-        throw new CacheUnavailableError(`the cache is unavailable (${describe(err)})`);
-      }
+        return out;
+      },
+      (err) => {
+        throw this.failed(err);
+      },
+    );
+  }
+
+  /** Open or half-open: fail at once, or (the one probe) PING under the deadline, then run `fn`. */
+  private async probeThenRun<T>(fn: () => Promise<T>, timeoutMs: number): Promise<T> {
+    if (!this.breaker.claimProbe()) {
+      throw new CacheUnavailableError(`the cache is unavailable (${this.breaker.lastError() ?? 'circuit open'})`);
     }
     try {
-      const out = await withDeadline(fn, timeoutMs);
+      await withDeadline(() => this.inner.ping(), this.opts.timeoutMs);
       this.breaker.success();
-      return out;
     } catch (err) {
-      if (!isTransportError(err)) {
-        // The cache answered (with an error): it is reachable.
-        this.breaker.success();
-        throw err;
-      }
       this.breaker.failure(describe(err));
       throw new CacheUnavailableError(`the cache is unavailable (${describe(err)})`);
     }
+    return this.run(fn, timeoutMs);
+  }
+
+  /** The error a failed call surfaces: an answer that is an error passes through (the cache is reachable). */
+  private failed(err: unknown): unknown {
+    if (!isTransportError(err)) {
+      this.breaker.success();
+      return err;
+    }
+    this.breaker.failure(describe(err));
+    return new CacheUnavailableError(`the cache is unavailable (${describe(err)})`);
   }
 
   private bulk<T>(fn: () => Promise<T>): Promise<T> {
@@ -240,13 +249,23 @@ function describe(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** `fn()` or a DeadlineError after `ms`, whichever comes first (one timer, no Promise.race per call). */
 function withDeadline<T>(fn: () => Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new DeadlineError(ms)), ms);
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new DeadlineError(ms)), ms);
+    const settle = (ok: boolean, value: unknown) => {
+      clearTimeout(timer);
+      // After the deadline this is a no-op: a late failure never becomes an unhandled rejection.
+      if (ok) resolve(value as T);
+      else reject(value);
+    };
+    try {
+      fn().then(
+        (v) => settle(true, v),
+        (e) => settle(false, e),
+      );
+    } catch (err) {
+      settle(false, err);
+    }
   });
-  const call = fn();
-  // A late failure after the deadline must not become an unhandled rejection.
-  call.catch(() => undefined);
-  return Promise.race([call, deadline]).finally(() => clearTimeout(timer));
 }

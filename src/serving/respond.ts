@@ -1,0 +1,15 @@
+/**
+ * JSON answers written straight on the Node response. `res.json()` also computes a SHA-1 ETag of
+ * every body and checks request freshness; recommendation answers are never the same twice (each
+ * carries a new `recommendationId`), so that work cannot pay off on the read routes. Same status,
+ * body and Content-Type as `res.json()`.
+ */
+import type { ServerResponse } from 'http';
+
+/** Sends `text`, already serialized JSON. */
+export function sendJsonText(res: ServerResponse, text: string, status = 200): void {
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(text));
+  res.end(text);
+}
