@@ -196,7 +196,7 @@ export class RecommendationService {
       }
     }
     if (degraded) this.metrics?.degradedAnswers.inc();
-    return { list: state.list, session: state.session, bought: state.bought, catalogRev: state.catalogRev, degraded };
+    return { ...state, degraded };
   }
 
   /**

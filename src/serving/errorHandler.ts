@@ -1,9 +1,7 @@
 /** One JSON error shape for everything: `{ error: { code, message, details? } }`; never a stack trace. */
-import type { ServerResponse } from 'http';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { AppError } from '../errors';
 import type { Logger } from '../logger';
-import { sendJsonText } from './respond';
 
 interface BodyParserError extends Error {
   type?: string;

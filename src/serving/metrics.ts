@@ -3,7 +3,6 @@
  * do not collide.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { IncomingMessage, ServerResponse } from 'http';
 import type { RequestHandler } from 'express';
 
 export class Metrics {
@@ -68,16 +67,13 @@ export class Metrics {
   /** Times every request; the route label is the matched route pattern, never the raw path. */
   middleware(): RequestHandler {
     return (req, res, next) => {
-      this.track(req, res, () => (req.route?.path ? `${req.baseUrl}${req.route.path}` : 'unmatched'));
+      const started = performance.now();
+      // The route is known only once routing is done: read it when the response is sent.
+      res.once('finish', () => {
+        const route = req.route?.path ? `${req.baseUrl}${req.route.path}` : 'unmatched';
+        this.httpDuration.observe({ method: req.method, route, status: String(res.statusCode) }, (performance.now() - started) / 1000);
+      });
       next();
     };
-  }
-
-  /** Observes the request's latency once its response is sent; `route` is read then. */
-  track(req: IncomingMessage, res: ServerResponse, route: () => string): void {
-    const started = performance.now();
-    res.once('finish', () => {
-      this.httpDuration.observe({ method: req.method, route: route(), status: String(res.statusCode) }, (performance.now() - started) / 1000);
-    });
   }
 }

@@ -38,17 +38,13 @@ export function accessLevel(statusCode: number, finished: boolean): AccessLevel 
   return 'debug';
 }
 
-/** Gives the request its id and logs its access line once the response is done. */
-export function trackRequest(logger: Logger, req: IncomingMessage, res: ServerResponse): void {
-  req.id = requestIdOf(req);
-  const started = performance.now();
-  // 'close' follows 'finish' on every response, and also comes alone when the client went away first.
-  res.once('close', () => logAccess(logger, req, res, started));
-}
-
+/** Gives each request its id and logs its access line once the response is done. */
 export function requestLog(logger: Logger): RequestHandler {
   return (req, res, next) => {
-    trackRequest(logger, req, res);
+    req.id = requestIdOf(req);
+    const started = performance.now();
+    // 'close' follows 'finish' on every response, and also comes alone when the client went away first.
+    res.once('close', () => logAccess(logger, req, res, started));
     next();
   };
 }

@@ -7,8 +7,8 @@
 import type { ServerResponse } from 'http';
 
 /** Sends `text`, already serialized JSON. */
-export function sendJsonText(res: ServerResponse, text: string, status = 200): void {
-  res.statusCode = status;
+export function sendJsonText(res: ServerResponse, text: string): void {
+  res.statusCode = 200;
   res.setHeader('Content-Type', 'application/json; charset=utf-8');
   res.setHeader('Content-Length', Buffer.byteLength(text));
   res.end(text);

@@ -55,11 +55,6 @@ function setHeaders(res: ServerResponse, headers: HeaderList): void {
   for (let i = 0; i < headers.length; i++) res.setHeader(headers[i][0], headers[i][1]);
 }
 
-/** The JSON API's security headers (what securityHeaders() sets on every route but the console). */
-export function setApiSecurityHeaders(res: ServerResponse): void {
-  setHeaders(res, API_HEADERS);
-}
-
 export function securityHeaders(): RequestHandler {
   return (req, res, next) => {
     setHeaders(res, req.path === '/console' ? CONSOLE_HEADERS : API_HEADERS);

@@ -285,27 +285,26 @@ export class RedisCache implements RecommendationCache {
     const sessionKey = this.keys.userSession(userId);
     const boughtKey = this.keys.userBought(userId);
     const revKey = this.keys.catalogRevision();
+    let list: unknown, session: string[], bought: string[], rev: unknown;
     if (this.client.isCluster) {
-      const [list, session, bought, rev] = await this.batch([
+      [list, session, bought, rev] = (await this.batch([
         ['hgetBuffer', bucket, userId],
         ['lrange', sessionKey, 0, -1],
         ['smembers', boughtKey],
         ['get', revKey],
-      ]);
-      return {
-        list: Buffer.isBuffer(list) ? list : null,
-        session: decodeSession(session as string[]),
-        bought: bought as string[],
-        catalogRev: rev == null ? 0 : Number(rev),
-      };
+      ])) as [unknown, string[], string[], unknown];
+    } else {
+      const scripts = this.client as unknown as CacheScripts;
+      const r = await scripts.recsReadUserStateBuffer(bucket, sessionKey, boughtKey, revKey, userId);
+      [list, rev] = r;
+      session = r[2].map((b) => b.toString('utf8'));
+      bought = r[3].map((b) => b.toString('utf8'));
     }
-    const scripts = this.client as unknown as CacheScripts;
-    const [list, rev, session, bought] = await scripts.recsReadUserStateBuffer(bucket, sessionKey, boughtKey, revKey, userId);
     return {
       list: Buffer.isBuffer(list) ? list : null,
-      session: session.length ? decodeSession(session.map((b) => b.toString('utf8'))) : [],
-      bought: bought.map((b) => b.toString('utf8')),
-      catalogRev: rev == null ? 0 : Number(rev.toString('latin1')),
+      session: decodeSession(session),
+      bought,
+      catalogRev: rev == null ? 0 : Number(String(rev)),
     };
   }
 

@@ -156,14 +156,14 @@ export class ResilientCache implements RecommendationCache {
   /** Open or half-open: fail at once, or (the one probe) PING under the deadline, then run `fn`. */
   private async probeThenRun<T>(fn: () => Promise<T>, timeoutMs: number): Promise<T> {
     if (!this.breaker.claimProbe()) {
-      throw new CacheUnavailableError(`the cache is unavailable (${this.breaker.lastError() ?? 'circuit open'})`);
+      throw unavailable(this.breaker.lastError() ?? 'circuit open');
     }
     try {
       await withDeadline(() => this.inner.ping(), this.opts.timeoutMs);
       this.breaker.success();
     } catch (err) {
       this.breaker.failure(describe(err));
-      throw new CacheUnavailableError(`the cache is unavailable (${describe(err)})`);
+      throw unavailable(describe(err));
     }
     return this.run(fn, timeoutMs);
   }
@@ -175,7 +175,7 @@ export class ResilientCache implements RecommendationCache {
       return err;
     }
     this.breaker.failure(describe(err));
-    return new CacheUnavailableError(`the cache is unavailable (${describe(err)})`);
+    return unavailable(describe(err));
   }
 
   private bulk<T>(fn: () => Promise<T>): Promise<T> {
@@ -236,13 +236,17 @@ export class ResilientCache implements RecommendationCache {
       await withDeadline(() => this.inner.ping(), this.opts.timeoutMs);
     } catch (err) {
       if (isTransportError(err)) this.breaker.failure(describe(err));
-      throw new CacheUnavailableError(`the cache is unavailable (${describe(err)})`);
+      throw unavailable(describe(err));
     }
     this.breaker.success();
   }
   close(): Promise<void> {
     return this.inner.close();
   }
+}
+
+function unavailable(reason: string): CacheUnavailableError {
+  return new CacheUnavailableError(`the cache is unavailable (${reason})`);
 }
 
 function describe(err: unknown): string {
