@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import type { Request, Router } from 'express';
 import type { RecommendationService, RecommendRequest } from './service';
 import { idSchema, parseOrThrow, recommendationsQuery, similarQuery } from '../serving/validation';
 import { sendJsonText } from '../serving/respond';
@@ -8,6 +8,8 @@ import { recommendationJson } from './json';
 const PLAIN_ID = /^[\x20-\x7e]{1,256}$/;
 /** A plain `limit` of 1..100 without leading zeros. */
 const PLAIN_LIMIT = /^(?:100|[1-9][0-9]?)$/;
+/** A query string that is just a plain limit (what storefronts send), read without parsing a query object. */
+const LIMIT_ONLY_QUERY = /^limit=(100|[1-9][0-9]?)$/;
 
 function userIdOf(raw: string): string {
   return PLAIN_ID.test(raw) ? raw : parseOrThrow(idSchema, raw, 'userId');
@@ -29,10 +31,19 @@ function recommendationQueryOf(query: Record<string, unknown>): Omit<RecommendRe
   return parseOrThrow(recommendationsQuery, query, 'query');
 }
 
+/** The same as recommendationQueryOf(req.query), reading the raw query string first. */
+function recommendationQueryOfRequest(req: Request): Omit<RecommendRequest, 'userId'> {
+  const at = req.url.indexOf('?');
+  if (at < 0) return { limit: 10 };
+  const plain = LIMIT_ONLY_QUERY.exec(req.url.slice(at + 1));
+  if (plain) return { limit: Number(plain[1]) };
+  return recommendationQueryOf(req.query as Record<string, unknown>);
+}
+
 /** `GET /v1/users/:userId/recommendations`: validated, answered, serialized. */
-async function recommendationsAnswer(service: RecommendationService, rawUserId: string, query: Record<string, unknown>): Promise<string> {
-  const userId = userIdOf(rawUserId);
-  const q = recommendationQueryOf(query);
+async function recommendationsAnswer(service: RecommendationService, req: Request<{ userId: string }>): Promise<string> {
+  const userId = userIdOf(req.params.userId);
+  const q = recommendationQueryOfRequest(req);
   return recommendationJson(await service.recommend({ userId, ...q }));
 }
 
@@ -46,14 +57,12 @@ function similarAnswer(service: RecommendationService, rawItemId: string, query:
 const RECOMMENDATIONS = '/v1/users/:userId/recommendations';
 const SIMILAR = '/v1/items/:itemId/similar';
 
-/** The storefront's read routes. */
-export function recommendationRoutes(service: RecommendationService): Router {
-  const r = Router();
+/** Adds the storefront's read routes to `r` (the app itself on the hot path). */
+export function addRecommendationRoutes(r: Pick<Router, 'get'>, service: RecommendationService): void {
   r.get(RECOMMENDATIONS, async (req, res) => {
-    sendJsonText(res, await recommendationsAnswer(service, req.params.userId, req.query as Record<string, unknown>));
+    sendJsonText(res, await recommendationsAnswer(service, req));
   });
   r.get(SIMILAR, (req, res) => {
     sendJsonText(res, similarAnswer(service, req.params.itemId, req.query as Record<string, unknown>));
   });
-  return r;
 }

@@ -214,7 +214,7 @@ export class RecommendationService {
     const { degraded } = state;
     const rec: UserRecommendations | null = state.list ? decodeUserRecommendations(state.list) : null;
     const segment: Segment = rec?.segment ?? 'new';
-    if (!degraded) this.metrics?.cacheLookups.inc({ result: rec ? 'hit' : 'miss' });
+    if (!degraded) this.metrics?.cacheLookup(rec !== null);
     const assignment = assignVariant(this.policy, req.userId);
     const variant = assignment.config;
     const sessionWeight = variant?.sessionWeight ?? this.policy.serving.sessionWeight;

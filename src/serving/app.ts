@@ -1,7 +1,7 @@
 /** The Express app: request logging, metrics, security headers, the read routes first, then writes and the rest. */
 import express, { Express } from 'express';
 import type { Runtime } from '../wiring';
-import { recommendationRoutes } from '../recommendations/routes';
+import { addRecommendationRoutes } from '../recommendations/routes';
 import { eventRoutes } from '../events/routes';
 import { catalogRoutes } from '../catalog/routes';
 import { healthRoutes } from './health';
@@ -10,9 +10,9 @@ import { debugRoutes } from '../debug/routes';
 import { consoleRoutes } from '../console/routes';
 import { requireApiKey } from './auth';
 import { errorHandler, notFoundHandler } from './errorHandler';
-import { securityHeaders, requireJsonBody } from './security';
+import { requireJsonBody } from './security';
 import { writeRateLimit } from './rateLimit';
-import { requestLog } from './requestLog';
+import { requestContext } from './requestContext';
 
 export function createApp(rt: Runtime): Express {
   const app = express();
@@ -21,12 +21,11 @@ export function createApp(rt: Runtime): Express {
   const log = rt.logger.child({ module: 'http' });
   // Access lines by requestLog.ts rather than pino-http: pino-http builds a child logger per request,
   // which cost 13% of recommendation throughput in bench:serve (b/a 0.571 vs 0.653, one run).
-  app.use(requestLog(log));
-  app.use(rt.metrics.middleware());
-  app.use(securityHeaders());
-  // The hot read routes first: a GET needs none of the write middleware below (rate limit, API key,
-  // JSON body), so it should not walk past it. Other methods on these paths fall through.
-  app.use(recommendationRoutes(rt.recommendations));
+  app.use(requestContext(log, rt.metrics));
+  // The hot read routes first, on the app itself (a nested router is one more dispatch per request):
+  // a GET needs none of the write middleware below (rate limit, API key, JSON body), so it should not
+  // walk past it. Other methods on these paths fall through.
+  addRecommendationRoutes(app, rt.recommendations);
 
   // Writes: rate limit first (per key, else per IP, so guessing keys is throttled too), then the API
   // key, both before a byte of the body is read.

@@ -3,7 +3,7 @@
  * do not collide.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { RequestHandler } from 'express';
+import type { Request } from 'express';
 
 export class Metrics {
   readonly registry = new Registry();
@@ -64,16 +64,29 @@ export class Metrics {
     this.liveModel.set({ version }, 1);
   }
 
-  /** Times every request; the route label is the matched route pattern, never the raw path. */
-  middleware(): RequestHandler {
-    return (req, res, next) => {
-      const started = performance.now();
-      // The route is known only once routing is done: read it when the response is sent.
-      res.once('finish', () => {
-        const route = req.route?.path ? `${req.baseUrl}${req.route.path}` : 'unmatched';
-        this.httpDuration.observe({ method: req.method, route, status: String(res.statusCode) }, (performance.now() - started) / 1000);
-      });
-      next();
-    };
+  /**
+   * Times a finished request; the route label is the matched route pattern, never the raw path.
+   * Labelled children are kept per (method, route, status): prom-client would otherwise validate and
+   * hash the label object on every observation.
+   */
+  observeRequest(req: Request, statusCode: number, seconds: number): void {
+    const route = req.route?.path ? `${req.baseUrl}${req.route.path}` : 'unmatched';
+    const key = `${req.method} ${statusCode} ${route}`;
+    let child = this.httpChildren.get(key);
+    if (!child) {
+      child = this.httpDuration.labels(req.method, route, String(statusCode));
+      this.httpChildren.set(key, child);
+    }
+    child.observe(seconds);
   }
+
+  private readonly httpChildren = new Map<string, ReturnType<Histogram<'method' | 'route' | 'status'>['labels']>>();
+
+  /** Counts a personal-list lookup (children cached as above). */
+  cacheLookup(hit: boolean): void {
+    (hit ? this.cacheHit : this.cacheMiss).inc();
+  }
+
+  private readonly cacheHit = this.cacheLookups.labels('hit');
+  private readonly cacheMiss = this.cacheLookups.labels('miss');
 }

@@ -1,21 +1,19 @@
 /**
  * Request ids and access logs, cheap enough for the hot path.
  *
- * Every request gets `req.id`: the caller's `X-Request-Id` (first 64 characters) or a process tag
- * plus a counter (no random draw per request). When the response is done one access line is logged
- * at a level chosen by its outcome: `error` for 5xx, `info` for 4xx and for requests the client
- * abandoned, `debug` for the rest. Nothing is built for a line whose level is off, so with the
- * default `LOG_LEVEL=info` a successful answer costs one id and one listener; `LOG_LEVEL=debug` logs
- * every request.
+ * Every request gets `req.id` (requestContext.ts): the caller's `X-Request-Id` (first 64 characters)
+ * or a process tag plus a counter (no random draw per request). When the response is done one access
+ * line is logged at a level chosen by its outcome: `error` for 5xx, `info` for 4xx and for requests
+ * the client abandoned, `debug` for the rest. Nothing is built for a line whose level is off, so with
+ * the default `LOG_LEVEL=info` a successful answer costs one id; `LOG_LEVEL=debug` logs every request.
  */
 import { randomBytes } from 'crypto';
 import type { IncomingMessage, ServerResponse } from 'http';
-import type { RequestHandler } from 'express';
 import type { Logger } from '../logger';
 
 declare module 'http' {
   interface IncomingMessage {
-    /** Set by requestLog(): the request id used in its access line. */
+    /** Set by requestContext(): the request id used in its access line. */
     id?: string;
   }
 }
@@ -38,18 +36,8 @@ export function accessLevel(statusCode: number, finished: boolean): AccessLevel 
   return 'debug';
 }
 
-/** Gives each request its id and logs its access line once the response is done. */
-export function requestLog(logger: Logger): RequestHandler {
-  return (req, res, next) => {
-    req.id = requestIdOf(req);
-    const started = performance.now();
-    // 'close' follows 'finish' on every response, and also comes alone when the client went away first.
-    res.once('close', () => logAccess(logger, req, res, started));
-    next();
-  };
-}
-
-function logAccess(logger: Logger, req: IncomingMessage, res: ServerResponse, started: number): void {
+/** Logs a finished (or abandoned) request's access line when its level is on; builds nothing otherwise. */
+export function logAccess(logger: Logger, req: IncomingMessage, res: ServerResponse, started: number): void {
   const finished = res.writableFinished;
   const level = accessLevel(res.statusCode, finished);
   if (!logger.isLevelEnabled(level)) return;

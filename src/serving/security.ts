@@ -55,9 +55,15 @@ function setHeaders(res: ServerResponse, headers: HeaderList): void {
   for (let i = 0; i < headers.length; i++) res.setHeader(headers[i][0], headers[i][1]);
 }
 
+/** Sets the recorded helmet headers: the console page's for `/console`, the API's for the rest. */
+export function setSecurityHeaders(req: { path: string }, res: ServerResponse): void {
+  setHeaders(res, req.path === '/console' ? CONSOLE_HEADERS : API_HEADERS);
+}
+
+/** The same as a middleware of its own (the app sets them through requestContext). */
 export function securityHeaders(): RequestHandler {
   return (req, res, next) => {
-    setHeaders(res, req.path === '/console' ? CONSOLE_HEADERS : API_HEADERS);
+    setSecurityHeaders(req, res);
     next();
   };
 }

@@ -71,13 +71,15 @@ export function redisClientOf(cache: RecommendationCache): RedisClient | null {
 
 /**
  * A request waits through a brief reconnect (offline queue) but fails after a couple of retries
- * instead of hanging.
+ * instead of hanging. Auto-pipelining sends the commands issued in one event-loop tick (concurrent
+ * requests' reads) in one socket write: fewer syscalls per request under load (bench:serve).
  */
 function standaloneClient(url: string, timeoutMs: number, boot: BootState): Redis {
   return new Redis(url, {
     lazyConnect: true,
     enableOfflineQueue: true,
     maxRetriesPerRequest: 2,
+    enableAutoPipelining: true,
     connectTimeout: timeoutMs,
     retryStrategy: (attempt) => reconnectDelay(boot, attempt),
   });
