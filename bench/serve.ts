@@ -13,7 +13,8 @@
  * and loads them alternately with `wrk` (its own process, a Lua script varying the path over many
  * users): (a) the bare route, (b) recommendations of known users, (c) of unknown users (fallback
  * path). Prints req/s and p50/p99 per row (medians over rounds), b/a and c/a, then (b) at half of
- * (a)'s throughput: paced by wrk (a random think time per connection, Poisson-like arrivals), and,
+ * (a)'s throughput: paced by wrk (a random think time per connection, Poisson-like arrivals; (a) is
+ * paced the same way at the same rate for reference), and,
  * as before, with autocannon's overallRate (its own process), which sends each second's quota in
  * one full-speed burst and so reports the latency of bursts rather than of that rate.
  * `--cpu-prof <dir>` runs the service child under `node --cpu-prof` (written when it exits).
@@ -145,6 +146,7 @@ async function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'
 
 interface WrkResult {
   rps: number;
+  requests: number;
   p50: number;
   p99: number;
   errors: number;
@@ -165,13 +167,14 @@ async function wrk(url: string, script: string, seconds: number, connections: nu
     { timeout: (seconds + 30) * 1000, maxBuffer: 1 << 20 },
   );
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1]);
+  const requests = Number(/(\d+) requests in/.exec(stdout)?.[1] ?? 0);
   const p50 = parseMs(/^\s+50%\s+(\S+)/m.exec(stdout)?.[1] ?? '');
   const p99 = parseMs(/^\s+99%\s+(\S+)/m.exec(stdout)?.[1] ?? '');
   const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(stdout)?.[1] ?? 0);
   const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(stdout);
   const errors = sock ? sock.slice(1).reduce((a, b) => a + Number(b), 0) : 0;
   if (!Number.isFinite(rps)) throw new Error(`cannot parse wrk output:\n${stdout}`);
-  return { rps, p50, p99, errors, non2xx };
+  return { rps, requests, p50, p99, errors, non2xx };
 }
 
 /**
@@ -195,6 +198,22 @@ function wrkScript(file: string, prefix: string, ids: string[], suffix: string, 
   ].join('\n');
   fs.writeFileSync(file, body);
 }
+
+/** User + system CPU time of a process in microseconds (Linux /proc), or null where unavailable. */
+function processCpuUs(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may contain spaces) start after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15)
+    return (ticks * 1e6) / CLOCK_TICKS;
+  } catch {
+    return null;
+  }
+}
+/** USER_HZ: 100 on every Linux this runs on (`getconf CLK_TCK`). */
+const CLOCK_TICKS = 100;
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -329,7 +348,9 @@ async function main(): Promise<void> {
     await waitFor('bare app', async () => (await httpGet(`${bareBase}/bare/1`)).status === 200);
     await waitFor('service', async () => (await httpGet(`${serviceBase}/readyz`)).status === 200);
     const probe = JSON.parse((await httpGet(`${serviceBase}/v1/users/${encodeURIComponent(userIds[0])}/recommendations?limit=10`)).body);
-    if (probe.items?.length !== 10 || probe.segment === 'new') throw new Error(`unexpected answer for a known user: ${JSON.stringify(probe)}`);
+    // A known user's answer comes from their personal list (a known user may still be in `new`).
+    const personal = (probe.items ?? []).some((x: { source: string }) => x.source === 'itemcf' || x.source === 'refind' || x.source === 'embedding');
+    if (probe.items?.length !== 10 || !personal) throw new Error(`unexpected answer for a known user: ${JSON.stringify(probe)}`);
 
     // 5. wrk scripts over many paths.
     const knownUsers = userIds.concat(userIds.length < users ? [] : []);
@@ -347,9 +368,16 @@ async function main(): Promise<void> {
     await wrk(serviceBase, scripts.b, 3, CONNECTIONS);
     await wrk(serviceBase, scripts.c, 3, CONNECTIONS);
     const rows: Record<'a' | 'b' | 'c', WrkResult[]> = { a: [], b: [], c: [] };
+    // CPU time of the serving process per request (Linux /proc): steadier than req/s when the
+    // machine's other tenants come and go, and it says which process does the work.
+    const cpuUs: Record<'a' | 'b' | 'c', number[]> = { a: [], b: [], c: [] };
     for (let r = 0; r < ROUNDS; r++) {
       for (const row of ['a', 'b', 'c'] as const) {
+        const pid = row === 'a' ? bare.pid : service.pid;
+        const cpu0 = processCpuUs(pid);
         const res = await wrk(row === 'a' ? bareBase : serviceBase, scripts[row], SECONDS, CONNECTIONS);
+        const cpu1 = processCpuUs(pid);
+        if (cpu0 !== null && cpu1 !== null && res.requests > 0) cpuUs[row].push((cpu1 - cpu0) / res.requests);
         rows[row].push(res);
         say(`round ${r + 1} ${row}: ${res.rps.toFixed(0)} req/s, p50 ${res.p50.toFixed(2)} ms, p99 ${res.p99.toFixed(2)} ms${res.errors || res.non2xx ? `, errors ${res.errors}, non-2xx ${res.non2xx}` : ''}`);
       }
@@ -362,27 +390,34 @@ async function main(): Promise<void> {
           p50: median(rows[row].map((x) => x.p50)),
           p99: median(rows[row].map((x) => x.p99)),
           errors: rows[row].reduce((s, x) => s + x.errors + x.non2xx, 0),
+          cpuUsPerRequest: cpuUs[row].length ? +median(cpuUs[row]).toFixed(1) : null,
         },
       ]),
-    ) as Record<'a' | 'b' | 'c', { rps: number; p50: number; p99: number; errors: number }>;
+    ) as Record<'a' | 'b' | 'c', { rps: number; p50: number; p99: number; errors: number; cpuUsPerRequest: number | null }>;
 
     // 6. (b) at half of (a)'s throughput, paced: wrk with a think time per connection (delay()), the
     //    mean set so that the connections together send at the target rate. Two 3 s calibration
     //    runs measure how much of each connection's cycle goes beyond the think time (the answer,
-    //    timer granularity) and shorten the think time by that much.
+    //    timer granularity) and shorten the think time by that much. (a) is paced the same way at the
+    //    same rate: the ceiling's own tail latency on this machine, for reference.
     const rate = Math.round(summary.a.rps / 2);
-    const cycleMs = (CONNECTIONS * 1000) / rate;
-    const pacedScript = path.join(dir, 'b-paced.lua');
-    let thinkMs = cycleMs;
-    for (let k = 0; k < 2; k++) {
-      wrkScript(pacedScript, '/v1/users/', knownUsers.map(encodeURIComponent), '/recommendations?limit=10', thinkMs);
-      const calibration = await wrk(serviceBase, pacedScript, 3, CONNECTIONS);
-      const overheadMs = (CONNECTIONS * 1000) / calibration.rps - thinkMs;
-      thinkMs = Math.max(0.1, cycleMs - overheadMs);
-    }
-    wrkScript(pacedScript, '/v1/users/', knownUsers.map(encodeURIComponent), '/recommendations?limit=10', thinkMs);
-    const paced = await wrk(serviceBase, pacedScript, SECONDS, CONNECTIONS);
-    say(`(b) paced at ${rate} req/s: ${paced.rps.toFixed(0)} req/s, p50 ${paced.p50.toFixed(2)} ms, p99 ${paced.p99.toFixed(2)} ms`);
+    const pacedRun = async (base: string, name: string, prefix: string, ids: string[], suffix: string): Promise<WrkResult> => {
+      const cycleMs = (CONNECTIONS * 1000) / rate;
+      const script = path.join(dir, `${name}-paced.lua`);
+      let thinkMs = cycleMs;
+      for (let k = 0; k < 2; k++) {
+        wrkScript(script, prefix, ids, suffix, thinkMs);
+        const calibration = await wrk(base, script, 3, CONNECTIONS);
+        const overheadMs = (CONNECTIONS * 1000) / calibration.rps - thinkMs;
+        thinkMs = Math.max(0.1, cycleMs - overheadMs);
+      }
+      wrkScript(script, prefix, ids, suffix, thinkMs);
+      const out = await wrk(base, script, SECONDS, CONNECTIONS);
+      say(`(${name}) paced at ${rate} req/s: ${out.rps.toFixed(0)} req/s, p50 ${out.p50.toFixed(2)} ms, p99 ${out.p99.toFixed(2)} ms`);
+      return out;
+    };
+    const pacedBare = await pacedRun(bareBase, 'a', '/bare/', Array.from({ length: BARE_KEYS }, (_, i) => String(i)), '');
+    const paced = await pacedRun(serviceBase, 'b', '/v1/users/', knownUsers.map(encodeURIComponent), '/recommendations?limit=10');
 
     // The same target through autocannon's overallRate, as before: it sends each second's quota as
     // fast as it can and then idles, so its latencies are those of full-speed bursts.
@@ -417,8 +452,13 @@ async function main(): Promise<void> {
         b_known_users: summary.b,
         c_unknown_users: summary.c,
       },
-      ratios: { b_over_a: +(summary.b.rps / summary.a.rps).toFixed(3), c_over_a: +(summary.c.rps / summary.a.rps).toFixed(3) },
-      halfRate: { targetRps: rate, paced, autocannonBursts: limited },
+      ratios: {
+        b_over_a: +(summary.b.rps / summary.a.rps).toFixed(3),
+        c_over_a: +(summary.c.rps / summary.a.rps).toFixed(3),
+        // The same comparison in server CPU per request: a's cost over b's (1 = as cheap as the ceiling).
+        cpu_a_over_b: summary.a.cpuUsPerRequest && summary.b.cpuUsPerRequest ? +(summary.a.cpuUsPerRequest / summary.b.cpuUsPerRequest).toFixed(3) : null,
+      },
+      halfRate: { targetRps: rate, paced, pacedBare, autocannonBursts: limited },
       memory,
     };
     if (JSON_OUT) {
@@ -429,13 +469,14 @@ async function main(): Promise<void> {
         '',
         `bench:serve  ${USERS} users, ${TOP_N} recs/user, ${ROUNDS} rounds x ${SECONDS} s, wrk -t1 -c${CONNECTIONS}, ${os.cpus().length} CPUs (medians over rounds)`,
         '',
-        'row                                     req/s    p50 ms    p99 ms  errors',
-        `(a) bare express + 1 ioredis GET    ${f(summary.a.rps, 0)} ${f(summary.a.p50)} ${f(summary.a.p99)}  ${summary.a.errors}`,
-        `(b) recommendations, known users    ${f(summary.b.rps, 0)} ${f(summary.b.p50)} ${f(summary.b.p99)}  ${summary.b.errors}`,
-        `(c) recommendations, unknown users  ${f(summary.c.rps, 0)} ${f(summary.c.p50)} ${f(summary.c.p99)}  ${summary.c.errors}`,
+        'row                                     req/s    p50 ms    p99 ms  errors  server CPU us/req',
+        `(a) bare express + 1 ioredis GET    ${f(summary.a.rps, 0)} ${f(summary.a.p50)} ${f(summary.a.p99)}  ${summary.a.errors}  ${summary.a.cpuUsPerRequest ?? 'n/a'}`,
+        `(b) recommendations, known users    ${f(summary.b.rps, 0)} ${f(summary.b.p50)} ${f(summary.b.p99)}  ${summary.b.errors}  ${summary.b.cpuUsPerRequest ?? 'n/a'}`,
+        `(c) recommendations, unknown users  ${f(summary.c.rps, 0)} ${f(summary.c.p50)} ${f(summary.c.p99)}  ${summary.c.errors}  ${summary.c.cpuUsPerRequest ?? 'n/a'}`,
         '',
-        `b/a = ${result.ratios.b_over_a}   c/a = ${result.ratios.c_over_a}   ((a) is bare Express; (b) and (c) are \`recs serve\` at LOG_LEVEL=info, through Express too)`,
+        `b/a = ${result.ratios.b_over_a}   c/a = ${result.ratios.c_over_a}   server CPU per request a/b = ${result.ratios.cpu_a_over_b ?? 'n/a'}   ((a) is bare Express; (b) and (c) are \`recs serve\` at LOG_LEVEL=info, through Express too)`,
         `(b) at half of a, ${rate} req/s, paced (wrk, Poisson-like think time per connection): ${paced.rps.toFixed(0)} req/s, p50 ${paced.p50.toFixed(2)} ms, p99 ${paced.p99.toFixed(2)} ms, errors ${paced.errors + paced.non2xx}`,
+        `(a) paced the same way at the same rate, for reference (the ceiling's own tail): ${pacedBare.rps.toFixed(0)} req/s, p50 ${pacedBare.p50.toFixed(2)} ms, p99 ${pacedBare.p99.toFixed(2)} ms, errors ${pacedBare.errors + pacedBare.non2xx}`,
         `(b) at half of a, ${rate} req/s, autocannon overallRate (each second's quota sent in one burst): ${limited.rps.toFixed(0)} req/s, p50 ${limited.p50} ms, p90 ${limited.p90} ms, p99 ${limited.p99} ms, max ${limited.max} ms, non-2xx ${limited.non2xx}, errors ${limited.errors}`,
         `redis: ${memory.redisBytesPerUser} bytes/user (${memory.users} users, ${bucketCount} hash buckets ${JSON.stringify(memory.encodings)}, values ${memory.valueBytesPerUser} bytes); one string key per user: ${memory.stringKeyBytesPerUser} bytes/user`,
         '',

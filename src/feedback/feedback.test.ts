@@ -1,3 +1,5 @@
+import fc from 'fast-check';
+import { SEGMENTS } from '../domain/types';
 import { decodeRecommendationId, encodeRecommendationId, userKeyOf, experimentTag } from './recommendationId';
 import { proportionDifference } from './service';
 
@@ -15,6 +17,31 @@ describe('recommendation ids', () => {
     const plain = decodeRecommendationId(encodeRecommendationId({ issuedAt: 0, experiment: null, variantIndex: -1, segment: 'new', userId: 'x' }));
     expect(plain?.variantIndex).toBe(-1);
     expect(plain?.experimentTag).toBe(0);
+  });
+
+  it('are canonical base64url of their 18 bytes and decode to what was encoded, for any input', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 2 ** 32 - 1 }),
+        fc.option(fc.string(), { nil: null }),
+        fc.integer({ min: -1, max: 254 }),
+        fc.constantFrom(...SEGMENTS),
+        fc.string(),
+        (seconds, experiment, variantIndex, segment, userId) => {
+          const id = encodeRecommendationId({ issuedAt: seconds * 1000 + 999, experiment, variantIndex, segment, userId });
+          const bytes = Buffer.from(id.slice(1), 'base64url');
+          expect(bytes.length).toBe(18);
+          expect(`r${bytes.toString('base64url')}`).toBe(id);
+          expect(decodeRecommendationId(id)).toEqual({
+            issuedAt: seconds * 1000,
+            experimentTag: experimentTag(experiment),
+            variantIndex,
+            segment,
+            userKey: userKeyOf(userId),
+          });
+        },
+      ),
+    );
   });
 
   it('are unique and reject anything else', () => {

@@ -236,47 +236,79 @@ export function decodeUserRecommendations(buf: Buffer): UserRecommendations {
 /** Relative step that keeps equal score bytes of neighbouring ranks in rank order. */
 const TIE_STEP = 4e-7;
 
+/**
+ * Read position over a packed list. Decoding is synchronous, so one module-level cursor serves every
+ * call (the request path decodes a list per answer; closures per call showed in its profile).
+ */
+class Cursor {
+  buf: Buffer = Buffer.alloc(0);
+  o = 0;
+  end = 0;
+  /** Index width in bytes (2, 3 or 4). */
+  w = 2;
+
+  reset(buf: Buffer, o: number, w: number): void {
+    this.buf = buf;
+    this.o = o;
+    this.end = buf.length;
+    this.w = w;
+  }
+
+  need(n: number): void {
+    if (this.o + n > this.end) throw new Error('packed list is truncated');
+  }
+
+  varint(): number {
+    let v = 0;
+    let mul = 1;
+    for (;;) {
+      if (this.o >= this.end) throw new Error('packed list is truncated');
+      const b = this.buf[this.o++];
+      v += (b & 0x7f) * mul;
+      if (b < 0x80) return v;
+      mul *= 128;
+      if (mul > 2 ** 35) throw new Error('packed list has an overlong varint');
+    }
+  }
+
+  /** `n` little-endian indices of the list's width into `out` (an array or a typed array). */
+  indicesInto(n: number, out: { [i: number]: number }): void {
+    const { buf, w } = this;
+    this.need(n * w);
+    let o = this.o;
+    if (w === 2) for (let i = 0; i < n; i++, o += 2) out[i] = buf[o] | (buf[o + 1] << 8);
+    else for (let i = 0; i < n; i++, o += w) out[i] = buf.readUIntLE(o, w);
+    this.o = o;
+  }
+
+  indices(n: number): number[] {
+    const out = new Array<number>(n);
+    this.indicesInto(n, out);
+    return out;
+  }
+}
+
+const cursor = new Cursor();
+
 function decodeV3(buf: Buffer): UserRecommendations {
   const segment = SEGMENTS[buf[1]];
   if (!segment) throw new Error('packed list has an unknown segment code');
   const w = buf[2];
   if (w !== 2 && w !== 3 && w !== 4) throw new Error(`packed list has an invalid index width ${w}`);
   const maxScore = buf.readFloatLE(3);
-  let o = 7;
-  const end = buf.length;
-  const varint = (): number => {
-    let v = 0;
-    let mul = 1;
-    for (;;) {
-      if (o >= end) throw new Error('packed list is truncated');
-      const b = buf[o++];
-      v += (b & 0x7f) * mul;
-      if (b < 0x80) return v;
-      mul *= 128;
-      if (mul > 2 ** 35) throw new Error('packed list has an overlong varint');
-    }
-  };
-  const need = (n: number) => {
-    if (o + n > end) throw new Error('packed list is truncated');
-  };
-  const indices = (n: number): number[] => {
-    need(n * w);
-    const out = new Array<number>(n);
-    if (w === 2) for (let i = 0; i < n; i++, o += 2) out[i] = buf[o] | (buf[o + 1] << 8);
-    else for (let i = 0; i < n; i++, o += w) out[i] = buf.readUIntLE(o, w);
-    return out;
-  };
-  need(4);
-  const lastSeen = buf.readUInt32LE(o);
-  o += 4;
-  const gapZ = varint();
+  const c = cursor;
+  c.reset(buf, 7, w);
+  c.need(4);
+  const lastSeen = buf.readUInt32LE(c.o);
+  c.o += 4;
+  const gapZ = c.varint();
   const gap = gapZ % 2 === 0 ? gapZ / 2 : -(gapZ + 1) / 2;
-  const distinctItems = varint();
-  const purchases = varint();
-  need(5);
-  const monetary = buf.readFloatLE(o);
-  const rfmByte = buf[o + 4];
-  o += 5;
+  const distinctItems = c.varint();
+  const purchases = c.varint();
+  c.need(5);
+  const monetary = buf.readFloatLE(c.o);
+  const rfmByte = buf[c.o + 4];
+  c.o += 5;
   const features: UserFeatureSnapshot = {
     firstSeen: (lastSeen - gap) * 1000,
     lastSeen: lastSeen * 1000,
@@ -285,18 +317,20 @@ function decodeV3(buf: Buffer): UserRecommendations {
     monetary,
     rfm: rfmByte === 255 ? null : rfmByte / 254,
   };
-  const categories = indices(varint());
-  const refind = indices(varint());
-  const nBought = varint();
+  const categories = c.indices(c.varint());
+  const refind = c.indices(c.varint());
+  const nBought = c.varint();
   const bought = new Array<number>(nBought);
-  for (let i = 0, prev = 0; i < nBought; i++) bought[i] = prev += varint();
-  const nItems = varint();
-  need(nItems * w + nItems + Math.ceil(nItems / 2));
-  const items = new Int32Array(nItems);
-  const scores = new Float32Array(nItems);
-  const sources = new Uint8Array(nItems);
-  if (w === 2) for (let i = 0; i < nItems; i++, o += 2) items[i] = buf[o] | (buf[o + 1] << 8);
-  else for (let i = 0; i < nItems; i++, o += w) items[i] = buf.readUIntLE(o, w);
+  for (let i = 0, prev = 0; i < nBought; i++) bought[i] = prev += c.varint();
+  const nItems = c.varint();
+  c.need(nItems * w + nItems + Math.ceil(nItems / 2));
+  // One allocation for the three arrays (a typed array's own buffer costs more than a view of one).
+  const block = new ArrayBuffer(nItems * 9);
+  const items = new Int32Array(block, 0, nItems);
+  const scores = new Float32Array(block, nItems * 4, nItems);
+  const sources = new Uint8Array(block, nItems * 8, nItems);
+  c.indicesInto(nItems, items);
+  let o = c.o;
   let prevQ = -1;
   let prevScore = 0;
   for (let i = 0; i < nItems; i++, o++) {

@@ -221,13 +221,7 @@ export class RecommendationService {
     const newArrivalBoost = variant?.newArrivalBoost ?? this.policy.rules.newArrivalBoost;
     const chain: ChainStep[] = variant?.fallbacks?.[segment] ?? this.policy.fallbacks[segment];
 
-    const bought = new Set<number>(rec?.bought);
-    const addBought = (id: string) => {
-      const i = v.itemIndex.get(id);
-      if (i !== undefined) bought.add(i);
-    };
-    for (const id of state.bought) addBought(id);
-    for (const e of state.session) if (e.type === 'purchase') addBought(e.itemId);
+    const bought = this.boughtItems(v, rec, state);
     let excluded: Set<number> | null = null;
     for (const id of req.exclude ?? []) {
       const i = v.itemIndex.get(id);
@@ -243,7 +237,7 @@ export class RecommendationService {
     const perCategory = cap === null ? null : new Map<number, number>();
     const accept = (i: number): boolean => {
       if (taken.has(i)) return false;
-      if (bought.has(i)) return (filtered.bought++, false);
+      if (bought?.has(i)) return (filtered.bought++, false);
       if (excluded?.has(i)) return (filtered.excluded++, false);
       if (categoryFilter !== undefined && meta.itemCategory[i] !== categoryFilter) return (filtered.category++, false);
       if (!this.live.isAvailable(v, i)) return (filtered.unavailable++, false);
@@ -272,7 +266,11 @@ export class RecommendationService {
       total[p] = (c.personal[p] + c.session[p] + c.context[p]) * (meta.itemNew?.[i] ? 1 + newArrivalBoost : 1);
       order[p] = p;
     }
-    order.sort((a, b) => total[b] - total[a] || c.item[a] - c.item[b]);
+    const before = (a: number, b: number) => total[b] - total[a] || c.item[a] - c.item[b];
+    // The personal list alone comes already in this order: check (linear) before sorting.
+    let sorted = true;
+    for (let p = 1; p < c.size && sorted; p++) sorted = before(p - 1, p) <= 0;
+    if (!sorted) order.sort(before);
     for (const p of order) {
       if (items.length >= req.limit) break;
       const i = c.item[p];
@@ -312,7 +310,7 @@ export class RecommendationService {
         }
       }
       if (trace) fallbacks.push({ step, max, served });
-      if (served) this.metrics?.fallbackItems.inc({ segment, step }, served);
+      if (served) this.metrics?.fallbackServed(segment, step, served);
     }
     // 3. Safety net: any available item, so the shelf is never empty while the catalogue is not.
     if (items.length < req.limit) {
@@ -324,9 +322,9 @@ export class RecommendationService {
         served++;
       }
       if (trace) fallbacks.push({ step: 'catalogue', max: null, served });
-      if (served) this.metrics?.fallbackItems.inc({ segment, step: 'catalogue' }, served);
+      if (served) this.metrics?.fallbackServed(segment, 'catalogue', served);
     }
-    if (items.length > personalCount) this.metrics?.fallbackAnswers.inc({ segment });
+    if (items.length > personalCount) this.metrics?.fallbackAnswer(segment);
 
     return {
       userId: req.userId,
@@ -353,6 +351,18 @@ export class RecommendationService {
     };
   }
 
+  /** Items never to show: bought at training time, since (cache), or in this session; null when none. */
+  private boughtItems(v: LoadedVersion, rec: UserRecommendations | null, state: UserState): Set<number> | null {
+    let bought: Set<number> | null = rec?.bought.length ? new Set(rec.bought) : null;
+    const add = (id: string) => {
+      const i = v.itemIndex.get(id);
+      if (i !== undefined) (bought ??= new Set()).add(i);
+    };
+    for (const id of state.bought) add(id);
+    for (const e of state.session) if (e.type === 'purchase') add(e.itemId);
+    return bought;
+  }
+
   private blend(
     v: LoadedVersion,
     rec: UserRecommendations | null,
@@ -367,6 +377,22 @@ export class RecommendationService {
       for (let k = 0; k < rec.items.length; k++) out.add(rec.items[k], rec.scores[k] / max, sourceName(rec.sources[k]));
     }
     // Session: neighbours of what the user touched minutes ago, and those items themselves.
+    if (session.length) this.blendSession(v, out, session, weight, trace);
+    if (context !== undefined) {
+      const i = v.itemIndex.get(context);
+      if (i !== undefined) {
+        for (const [j, { score, because }] of this.neighbourScores(v, [{ i, w: 1, id: context }], false, trace)) {
+          const p = out.slot(j);
+          out.context[p] = score * weight;
+          if (because) out.because[p] = new Set([...(out.because[p] ?? []), ...because]);
+        }
+      }
+    }
+    return out;
+  }
+
+  /** The session's items and their neighbours into `out`, newest weighing most. */
+  private blendSession(v: LoadedVersion, out: Candidates, session: SessionEvent[], weight: number, trace: boolean): void {
     const seeds: Array<{ i: number; w: number; id: string }> = [];
     const seen = new Set<number>();
     for (const e of session) {
@@ -384,17 +410,6 @@ export class RecommendationService {
         out.because[p] = because;
       }
     }
-    if (context !== undefined) {
-      const i = v.itemIndex.get(context);
-      if (i !== undefined) {
-        for (const [j, { score, because }] of this.neighbourScores(v, [{ i, w: 1, id: context }], false, trace)) {
-          const p = out.slot(j);
-          out.context[p] = score * weight;
-          if (because) out.because[p] = new Set([...(out.because[p] ?? []), ...because]);
-        }
-      }
-    }
-    return out;
   }
 
   /** Sum of seed weight x normalized similarity over the seeds' neighbours, scaled to max 1. */

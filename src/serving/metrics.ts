@@ -87,6 +87,28 @@ export class Metrics {
     (hit ? this.cacheHit : this.cacheMiss).inc();
   }
 
+  /** Counts items a fallback step served, and answers that needed the chain (children cached). */
+  fallbackServed(segment: string, step: string, items: number): void {
+    const key = `${segment} ${step}`;
+    let child = this.fallbackItemChildren.get(key);
+    if (!child) {
+      child = this.fallbackItems.labels(segment, step);
+      this.fallbackItemChildren.set(key, child);
+    }
+    child.inc(items);
+  }
+
+  fallbackAnswer(segment: string): void {
+    let child = this.fallbackAnswerChildren.get(segment);
+    if (!child) {
+      child = this.fallbackAnswers.labels(segment);
+      this.fallbackAnswerChildren.set(segment, child);
+    }
+    child.inc();
+  }
+
+  private readonly fallbackItemChildren = new Map<string, ReturnType<Counter<'segment' | 'step'>['labels']>>();
+  private readonly fallbackAnswerChildren = new Map<string, ReturnType<Counter<'segment'>['labels']>>();
   private readonly cacheHit = this.cacheLookups.labels('hit');
   private readonly cacheMiss = this.cacheLookups.labels('miss');
 }
