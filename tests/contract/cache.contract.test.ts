@@ -24,8 +24,9 @@ async function deletePrefix(client: Redis, prefix: string): Promise<void> {
   } while (cursor !== '0');
 }
 
+// The client options that matter on the request path are those openCache uses (auto-pipelining).
 async function redisHarness(): Promise<Harness & { client: Redis }> {
-  const client = new Redis(testRedisUrl(), { lazyConnect: true, maxRetriesPerRequest: 1 });
+  const client = new Redis(testRedisUrl(), { lazyConnect: true, maxRetriesPerRequest: 1, enableAutoPipelining: true });
   await client.connect();
   const keys = new CacheKeys(uniqueName('recs_test'));
   const cache = new RedisCache({ client, keys });
@@ -60,7 +61,6 @@ describe('RedisCache specifics', () => {
     await cache.setAvailability([{ itemId: 'i9', available: false }]);
 
     const writes = jest.spyOn(client.stream, 'write');
-    const pipelines = jest.spyOn(client, 'pipeline');
     const commands = jest.spyOn(client, 'sendCommand');
     try {
       for (let round = 0; round < 2; round++) {
@@ -71,17 +71,31 @@ describe('RedisCache specifics', () => {
         expect(state.bought).toEqual(['i1']);
         expect(state.session.map((e) => e.itemId)).toEqual(['i1']);
         expect(state.catalogRev).toBe(1);
-        // One command (EVAL the first time on a connection, EVALSHA after), one socket write.
+        // One command (EVALSHA: the script is loaded when the connection is made), one socket write
+        // (auto-pipelining sends it through ioredis's own pipeline: still one command, one write).
         expect(commands).toHaveBeenCalledTimes(1);
         expect(writes).toHaveBeenCalledTimes(1);
       }
-      expect(pipelines).not.toHaveBeenCalled();
       // A user without session or bought keys, and one without a list.
       const bob = await cache.readUserState('v1', 8, 'bob');
       expect(bob).toEqual({ list: null, session: [], bought: [], catalogRev: 1 });
     } finally {
       writes.mockRestore();
-      pipelines.mockRestore();
+      commands.mockRestore();
+    }
+  });
+
+  it('reads on after the server lost its scripts (NOSCRIPT: load, then repeat the call)', async () => {
+    const { cache, client } = h;
+    await publish(cache, 'v1', [['alice', packed(1)]]);
+    await cache.switchLive('v1', null, RETAIN);
+    await client.script('FLUSH');
+    expect((await cache.readUserState('v1', 8, 'alice')).list!.equals(packed(1))).toBe(true);
+    const commands = jest.spyOn(client, 'sendCommand');
+    try {
+      expect((await cache.readUserState('v1', 8, 'alice')).list!.equals(packed(1))).toBe(true);
+      expect(commands).toHaveBeenCalledTimes(1);
+    } finally {
       commands.mockRestore();
     }
   });
