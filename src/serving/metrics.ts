@@ -66,8 +66,8 @@ export class Metrics {
 
   /**
    * Times a finished request; the route label is the matched route pattern, never the raw path.
-   * Labelled children are kept per (method, route, status): prom-client would otherwise validate and
-   * hash the label object on every observation.
+   * Labelled children are kept per (method, route, status), so the label object and the child's
+   * closures are built once rather than per request (prom-client still hashes labels per observation).
    */
   observeRequest(req: Request, statusCode: number, seconds: number): void {
     const route = req.route?.path ? `${req.baseUrl}${req.route.path}` : 'unmatched';
