@@ -19,7 +19,7 @@
  * one full-speed burst and so reports the latency of bursts rather than of that rate.
  * `--cpu-prof <dir>` runs the service child under `node --cpu-prof` (written when it exits).
  */
-import { spawn, execFile, ChildProcess } from 'child_process';
+import { spawn, execFile, execFileSync, ChildProcess } from 'child_process';
 import fs from 'fs';
 import http from 'http';
 import os from 'os';
@@ -199,6 +199,15 @@ function wrkScript(file: string, prefix: string, ids: string[], suffix: string, 
   fs.writeFileSync(file, body);
 }
 
+/** USER_HZ, the unit of /proc CPU times (`getconf CLK_TCK`; 100 where it cannot be asked). */
+const CLOCK_TICKS = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
 /** User + system CPU time of a process in microseconds (Linux /proc), or null where unavailable. */
 function processCpuUs(pid: number | undefined): number | null {
   if (pid === undefined) return null;
@@ -212,8 +221,6 @@ function processCpuUs(pid: number | undefined): number | null {
     return null;
   }
 }
-/** USER_HZ: 100 on every Linux this runs on (`getconf CLK_TCK`). */
-const CLOCK_TICKS = 100;
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -353,20 +360,22 @@ async function main(): Promise<void> {
     if (probe.items?.length !== 10 || !personal) throw new Error(`unexpected answer for a known user: ${JSON.stringify(probe)}`);
 
     // 5. wrk scripts over many paths.
-    const knownUsers = userIds.concat(userIds.length < users ? [] : []);
+    const knownUsers = userIds;
+    // What each row requests: base URL, path prefix, ids walked, suffix (the paced runs reuse them).
+    const targets = {
+      a: { base: bareBase, prefix: '/bare/', ids: Array.from({ length: BARE_KEYS }, (_, i) => String(i)), suffix: '' },
+      b: { base: serviceBase, prefix: '/v1/users/', ids: knownUsers.map(encodeURIComponent), suffix: '/recommendations?limit=10' },
+      c: { base: serviceBase, prefix: '/v1/users/', ids: Array.from({ length: 5000 }, (_, i) => `nobody-${i}`), suffix: '/recommendations?limit=10' },
+    };
     const scripts = {
       a: path.join(dir, 'a.lua'),
       b: path.join(dir, 'b.lua'),
       c: path.join(dir, 'c.lua'),
     };
-    wrkScript(scripts.a, '/bare/', Array.from({ length: BARE_KEYS }, (_, i) => String(i)), '');
-    wrkScript(scripts.b, '/v1/users/', knownUsers.map(encodeURIComponent), '/recommendations?limit=10');
-    wrkScript(scripts.c, '/v1/users/', Array.from({ length: 5000 }, (_, i) => `nobody-${i}`), '/recommendations?limit=10');
+    for (const row of ['a', 'b', 'c'] as const) wrkScript(scripts[row], targets[row].prefix, targets[row].ids, targets[row].suffix);
 
     say(`warm-up: 3 s each; then ${ROUNDS} rounds x 3 rows x ${SECONDS} s, wrk -t1 -c${CONNECTIONS}`);
-    await wrk(bareBase, scripts.a, 3, CONNECTIONS);
-    await wrk(serviceBase, scripts.b, 3, CONNECTIONS);
-    await wrk(serviceBase, scripts.c, 3, CONNECTIONS);
+    for (const row of ['a', 'b', 'c'] as const) await wrk(targets[row].base, scripts[row], 3, CONNECTIONS);
     const rows: Record<'a' | 'b' | 'c', WrkResult[]> = { a: [], b: [], c: [] };
     // CPU time of the serving process per request (Linux /proc): steadier than req/s when the
     // machine's other tenants come and go, and it says which process does the work.
@@ -375,7 +384,7 @@ async function main(): Promise<void> {
       for (const row of ['a', 'b', 'c'] as const) {
         const pid = row === 'a' ? bare.pid : service.pid;
         const cpu0 = processCpuUs(pid);
-        const res = await wrk(row === 'a' ? bareBase : serviceBase, scripts[row], SECONDS, CONNECTIONS);
+        const res = await wrk(targets[row].base, scripts[row], SECONDS, CONNECTIONS);
         const cpu1 = processCpuUs(pid);
         if (cpu0 !== null && cpu1 !== null && res.requests > 0) cpuUs[row].push((cpu1 - cpu0) / res.requests);
         rows[row].push(res);
@@ -401,7 +410,8 @@ async function main(): Promise<void> {
     //    timer granularity) and shorten the think time by that much. (a) is paced the same way at the
     //    same rate: the ceiling's own tail latency on this machine, for reference.
     const rate = Math.round(summary.a.rps / 2);
-    const pacedRun = async (base: string, name: string, prefix: string, ids: string[], suffix: string): Promise<WrkResult> => {
+    const pacedRun = async (name: 'a' | 'b'): Promise<WrkResult> => {
+      const { base, prefix, ids, suffix } = targets[name];
       const cycleMs = (CONNECTIONS * 1000) / rate;
       const script = path.join(dir, `${name}-paced.lua`);
       let thinkMs = cycleMs;
@@ -416,8 +426,8 @@ async function main(): Promise<void> {
       say(`(${name}) paced at ${rate} req/s: ${out.rps.toFixed(0)} req/s, p50 ${out.p50.toFixed(2)} ms, p99 ${out.p99.toFixed(2)} ms`);
       return out;
     };
-    const pacedBare = await pacedRun(bareBase, 'a', '/bare/', Array.from({ length: BARE_KEYS }, (_, i) => String(i)), '');
-    const paced = await pacedRun(serviceBase, 'b', '/v1/users/', knownUsers.map(encodeURIComponent), '/recommendations?limit=10');
+    const pacedBare = await pacedRun('a');
+    const paced = await pacedRun('b');
 
     // The same target through autocannon's overallRate, as before: it sends each second's quota as
     // fast as it can and then idles, so its latencies are those of full-speed bursts.

@@ -95,6 +95,8 @@ interface Servers {
   createDb: (name: string) => void;
   /** True when the database exists already (only with a kept data directory). */
   hasDb: (name: string) => boolean;
+  /** Drops the database if it exists (errors ignored: the server goes away with its directory anyway). */
+  dropDb: (name: string) => void;
   /** The PostgreSQL data directory is kept (--data-dir): generated databases are reused. */
   keep: boolean;
   stop: () => void;
@@ -171,6 +173,13 @@ function startServers(keepDir?: string): Servers {
     redisUrl: `redis://127.0.0.1:${redisPort}`,
     createDb: (name) => psql(`CREATE DATABASE ${name}`),
     hasDb: (name) => psql(`SELECT count(*) FROM pg_database WHERE datname = '${name}'`) === '1',
+    dropDb: (name) => {
+      try {
+        psql(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } catch {
+        /* the server goes away with its directory anyway */
+      }
+    },
     keep: Boolean(keepDir),
     stop,
   };
@@ -197,10 +206,11 @@ async function runSize(servers: Servers, label: string, events: number, policy: 
     : `bench_${label.replace(/[^a-z0-9]/g, '_')}_${process.pid}`;
   const url = servers.databaseUrl(dbName);
   let gen: { seconds: number; reused?: boolean } = { seconds: 0, reused: true };
-  if (servers.keep && servers.hasDb(dbName) && (await generationComplete(url))) {
+  const exists = servers.keep && servers.hasDb(dbName);
+  if (exists && (await generationComplete(url))) {
     log(`[${label}] reusing the generated database ${dbName}`);
   } else {
-    if (servers.keep && servers.hasDb(dbName)) dropDb(servers, dbName);
+    if (exists) servers.dropDb(dbName);
     servers.createDb(dbName);
     log(`[${label}] generating ${opts.events} events (${opts.users} users, ${opts.items} items) into PostgreSQL...`);
     gen = await loadScaleIntoPostgres(url, opts);
@@ -279,15 +289,7 @@ async function runSize(servers: Servers, label: string, events: number, policy: 
     await cache.close();
     await db.close();
     fs.rmSync(modelsDir, { recursive: true, force: true });
-    if (!servers.keep) dropDb(servers, dbName);
-  }
-}
-
-function dropDb(servers: Servers, dbName: string): void {
-  try {
-    execFileSync(path.join(PG_BIN, 'psql'), ['-q', '-d', servers.databaseUrl('postgres'), '-c', `DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`]);
-  } catch {
-    /* the server goes away with its directory anyway */
+    if (!servers.keep) servers.dropDb(dbName);
   }
 }
 

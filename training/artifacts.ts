@@ -7,7 +7,6 @@
 import fs from 'fs';
 import path from 'path';
 import { encodeVersionMeta, VersionMeta } from '../src/model/versionMeta';
-import { encodeUserRecommendations, UserRecommendations } from '../src/model/packedList';
 
 export interface Manifest {
   version: string;
@@ -57,8 +56,8 @@ export async function writeArtifacts(
   modelsDir: string,
   manifest: Omit<Manifest, 'files'>,
   meta: VersionMeta,
-  /** Every user's list: as UserRecommendations, or already packed in chunks (TrainedVersion.packedLists). */
-  users: Iterable<[string, UserRecommendations]> | AsyncIterable<Array<[string, Buffer]>>,
+  /** Every user's packed list, in chunks (TrainedVersion.packedLists). */
+  users: AsyncIterable<Array<[string, Buffer]>>,
   /** Writes further files (e.g. the embedding's tf.io weights) into the version's directory. */
   extra?: (dir: string) => Promise<void>,
 ): Promise<Manifest> {
@@ -77,19 +76,19 @@ export async function writeArtifacts(
     pending = 0;
     if (!out.write(buf)) await new Promise<void>((r) => out.once('drain', () => r()));
   };
-  const add = async (userId: string, packed: Buffer) => {
+  const add = (userId: string, packed: Buffer) => {
     const id = Buffer.from(userId, 'utf8');
     const head = Buffer.allocUnsafe(6);
     head.writeUInt16LE(id.length, 0);
     head.writeUInt32LE(packed.length, 2);
     chunks.push(head, id, packed);
     pending += 6 + id.length + packed.length;
-    if (pending > 1 << 20) await flush();
   };
-  if (Symbol.asyncIterator in users) {
-    for await (const chunk of users) for (const [userId, packed] of chunk) await add(userId, packed);
-  } else {
-    for (const [userId, rec] of users) await add(userId, encodeUserRecommendations(rec));
+  for await (const chunk of users) {
+    for (const [userId, packed] of chunk) {
+      add(userId, packed);
+      if (pending > 1 << 20) await flush();
+    }
   }
   await flush();
   await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));

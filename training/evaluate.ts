@@ -7,13 +7,13 @@ import { DEFAULT_POLICY, Policy } from '../src/config/policy';
 import type { StoreEvent } from '../src/domain/types';
 import { compareIds, Dataset, DatasetBuilder } from './dataset';
 import { fitModel, fitPopularity, FitOptions } from './model';
-import { ExcludeMode, RankedList, Ranker, RankModel, RankParams } from './rank';
-import { parallelRanking, scoreCases } from './parallelRank';
+import { ExcludeMode, RankedList, RankParams } from './rank';
+import { scoreCases } from './parallelRank';
 import { tuneRankParams } from './tuning';
 import { embeddingFits, fitEmbeddingFor, prepareEmbedding } from './embeddingBlend';
-import { Scorer } from './scorer';
+import { K_MAX, Scorer } from './scorer';
 
-export { hitAndNdcg, Scorer } from './scorer';
+export { hitAndNdcg } from './scorer';
 import { EmbeddingModel, recommendItems } from './embedding';
 
 export type Protocol = 'loo' | 'purchase';
@@ -73,8 +73,6 @@ export interface Split {
   cases: TestCase[];
   exclude: ExcludeMode;
 }
-
-const K_MAX = 20;
 
 /** Catalogue facts for evaluation: every listed item is available, with its category. */
 function addCatalogue(b: DatasetBuilder, items: Map<string, string | null>, events: StoreEvent[]): void {
@@ -163,14 +161,14 @@ export function evaluateSplit(
   let fitted: ReturnType<typeof fitModel> | undefined;
   for (const name of models) {
     let t0 = process.hrtime.bigint();
-    let rankOne: (u: number) => RankedList;
-    let model: RankModel | undefined;
+    let fitSeconds: number;
+    let score: () => ReturnType<Scorer['result']>;
     if (name === 'popular') {
       const { popularity } = fitPopularity(train, policy, fit);
       const scores = new Float32Array(popularity.order.length);
       const mark = new Int32Array(train.nItems);
       let stamp = 0;
-      rankOne = (u) => {
+      const rankOne = (u: number): RankedList => {
         stamp++;
         for (let k = train.userStart[u]; k < train.userStart[u + 1]; k++) {
           if (exclude === 'history' || train.evType[k] === 3) mark[train.evItem[k]] = stamp;
@@ -182,29 +180,25 @@ export function evaluateSplit(
         for (let x = 0; x < items.length; x++) scores[x] = popularity.score[items[x]];
         return { items: Int32Array.from(items), scores: scores.slice(0, items.length), sources: new Uint8Array(items.length) };
       };
+      fitSeconds = seconds(t0);
+      score = () => {
+        const scorer = new Scorer(train, exclude);
+        for (const c of cases) scorer.add(c, rankOne(c.user));
+        return scorer.result();
+      };
     } else {
       fitted ??= fitModel(train, policy, fit);
-      model = name === 'itemcf' ? { ...fitted.model, params: itemcfOnly(fitted.model.params), sources: undefined } : fitted.model;
-      const ranker = new Ranker(model);
-      rankOne = name === 'itemcf' ? (u) => ranker.rank(u, K_MAX, exclude, false) : (u) => ranker.rank(u, K_MAX, exclude, true);
+      const model = name === 'itemcf' ? { ...fitted.model, params: itemcfOnly(fitted.model.params), sources: undefined } : fitted.model;
+      // The fitted parts are shared by itemcf and published; each reports what it needs.
+      fitSeconds = name === 'itemcf' ? fitted.timings.matrix + fitted.timings.itemcf : sumTimings(fitted.timings) + extraFitSeconds;
+      // Bare itemcf lists are not filled from the fallbacks; published ones are. scoreCases ranks
+      // on the main thread unless the model and the split are large (then on every thread,
+      // parallelRank.ts, summed in case order: the same metrics).
+      const fill = name !== 'itemcf';
+      score = () => scoreCases(split, model, K_MAX, fill);
     }
-    // The fitted parts are shared by itemcf and published; each reports what it needs.
-    const fitSeconds =
-      name === 'popular'
-        ? seconds(t0)
-        : name === 'itemcf'
-          ? fitted!.timings.matrix + fitted!.timings.itemcf
-          : sumTimings(fitted!.timings) + extraFitSeconds;
     t0 = process.hrtime.bigint();
-    let metrics: ReturnType<Scorer['result']>;
-    if (model && parallelRanking(model)) {
-      // At scale: the same rankings on every thread (parallelRank.ts), summed in case order.
-      metrics = scoreCases(split, model, K_MAX, name !== 'itemcf');
-    } else {
-      const scorer = new Scorer(train, exclude);
-      for (const c of cases) scorer.add(c, rankOne(c.user));
-      metrics = scorer.result();
-    }
+    const metrics = score();
     results.push({ model: name, ...metrics, fitSeconds: round(fitSeconds), recommendSeconds: round(seconds(t0)) });
   }
   return results;

@@ -66,11 +66,11 @@ function portableDataset(ds: Dataset): Dataset {
   });
 }
 
-export type PortableModel = Omit<RankModel, 'sources'>;
+type PortableModel = Omit<RankModel, 'sources'>;
 
 const portableCache = new WeakMap<Dataset, Dataset>();
 
-export function portableModel(model: RankModel): PortableModel {
+function portableModel(model: RankModel): PortableModel {
   let ds = portableCache.get(model.ds);
   if (!ds) {
     ds = portableDataset(model.ds);
@@ -91,8 +91,6 @@ export interface RankCasesData {
   exclude: ExcludeMode;
   /** Fill lists from the fallbacks (Ranker.rank's `fill`). */
   fill: boolean;
-  /** Scorer of the same dataset: the split's training data (the model's own data when omitted). */
-  scorerDs?: Dataset;
   chunkSize: number;
   /** Out: per case, its 1-based rank in the completed top 20 (0 = outside). */
   ranks: Int32Array;
@@ -100,7 +98,7 @@ export interface RankCasesData {
 
 export function rankCasesJob(d: RankCasesData): (chunk: number) => void {
   const ranker = new Ranker(d.model);
-  const scorer = new Scorer(d.scorerDs ?? d.model.ds, d.exclude);
+  const scorer = new Scorer(d.model.ds, d.exclude);
   return (chunk) => {
     const end = Math.min(d.users.length, (chunk + 1) * d.chunkSize);
     for (let x = chunk * d.chunkSize; x < end; x++) {
@@ -111,8 +109,9 @@ export function rankCasesJob(d: RankCasesData): (chunk: number) => void {
 }
 
 /**
- * HR/NDCG of `model` (lists of length k, filled unless `fill` is false) on the split's cases: exactly what adding every
- * case's ranked list to a Scorer in case order gives, computed on all threads at scale.
+ * HR/NDCG of `model` (fitted on split.train; lists of length k, filled unless `fill` is false) on
+ * the split's cases: exactly what adding every case's ranked list to a Scorer in case order gives,
+ * computed on all threads at scale.
  */
 export function scoreCases(split: Split, model: RankModel, k: number, fill = true): { hr10: number; ndcg10: number; hr20: number; ndcg20: number } {
   const scorer = new Scorer(split.train, split.exclude);
@@ -131,7 +130,6 @@ export function scoreCases(split: Split, model: RankModel, k: number, fill = tru
     k,
     exclude: split.exclude,
     fill,
-    ...(split.train === model.ds ? {} : { scorerDs: portableModel({ ...model, ds: split.train }).ds }),
     chunkSize: CASE_CHUNK,
     ranks: sharedArray(Int32Array, n),
   };
@@ -161,7 +159,7 @@ export interface UserListsData {
 let cached: { key: string; ranker: Ranker } | undefined;
 
 /** Packs users [from, to): the concatenated packed lists and their end offsets. */
-export function packUsers(ranker: Ranker, d: Omit<UserListsData, 'key' | 'model'>): { bytes: Uint8Array; ends: Int32Array } {
+function packUsers(ranker: Ranker, d: Omit<UserListsData, 'key' | 'model'>): { bytes: Uint8Array; ends: Int32Array } {
   const m = ranker.model;
   const parts: Buffer[] = [];
   const ends = new Int32Array(d.to - d.from);
@@ -191,7 +189,8 @@ let listRuns = 0;
 
 /**
  * Every user's packed list in user order, in chunks computed by the workers and the main thread
- * (see topUp), so output order and bytes equal the sequential encoding of userRecommendations.
+ * (see assign and computeNext), so output order and bytes equal the sequential encoding of
+ * userRecommendations.
  */
 export async function* packedUserLists(
   ds: Dataset,
@@ -204,7 +203,7 @@ export async function* packedUserLists(
   const nChunks = Math.ceil(ds.nUsers / USER_CHUNK);
   const nWorkers = parallelRanking(model, threads) ? Math.min(threads - 1, nChunks - 1) : 0;
   const team = nWorkers + 1;
-  const key = `lists-${process.pid}-${++listRuns}`;
+  const key = `lists-${++listRuns}`; // the workers are this process's threads
   const pm = nWorkers > 0 ? portableModel(model) : undefined;
   const features = nWorkers > 0 && opts.features ? shareDeep(opts.features) : opts.features;
   // Chunks are handed out in order: a worker with fewer than IN_FLIGHT requests takes the next one;
@@ -240,14 +239,13 @@ export async function* packedUserLists(
     }
   };
   for (let c = 0; c < nChunks; c++) {
-    if (nWorkers > 0) assign(c);
     for (;;) {
+      if (nWorkers > 0) assign(c);
       if (!results.has(c)) {
         computeNext(); // next === c: every chunk before `next` is assigned or computed
         break;
       }
       if (!(results.get(c) instanceof Promise) || ready.has(c)) break;
-      assign(c);
       if (next < nChunks && next < c + LOOKAHEAD) {
         computeNext();
         await new Promise<void>((resolve) => setImmediate(resolve)); // lets worker replies in

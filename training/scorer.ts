@@ -6,7 +6,8 @@ import type { Dataset } from './dataset';
 import type { ExcludeMode, RankedList } from './rank';
 import type { TestCase } from './evaluate';
 
-const K_MAX = 20;
+/** Length of the completed lists scored (HR/NDCG at 10 and 20). */
+export const K_MAX = 20;
 
 /** HR and NDCG at K from a 1-based rank (0 = not ranked within the list). */
 export function hitAndNdcg(rank: number, k: number): { hr: number; ndcg: number } {

@@ -19,9 +19,6 @@ import { markStage } from './stages';
 import { ExclusionMode, userRecommendations } from './userLists';
 import { packedUserLists } from './parallelRank';
 
-export { MAX_REFIND, MAX_BOUGHT, MAX_EXCLUDED_ALL, userRecommendations } from './userLists';
-export type { ExclusionMode } from './userLists';
-
 /** Resolves `auto`: data without any purchase is a consumption log, where every event is the consumption. */
 export function exclusionMode(ds: Dataset, policy: Policy): ExclusionMode {
   const setting = policy.training.excludeInteracted;
@@ -123,10 +120,10 @@ export async function trainModels(dataset: Dataset, policy: Policy, opts: TrainO
     segments: segments.sizes,
   };
 
-  const ranker = new Ranker(model);
   const exclusion = exclusionMode(ds, policy);
   (meta.info as Record<string, unknown>).exclude = exclusion;
   const users = function* (): Iterable<[string, UserRecommendations]> {
+    const ranker = new Ranker(model); // only when iterated (the artifacts use packedLists)
     for (let u = 0; u < ds.nUsers; u++) {
       yield [ds.userIds[u], userRecommendations(ds, ranker, model.favourites, segments.codes, u, policy.training.topN, exclusion, segments.features)];
     }

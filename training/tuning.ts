@@ -14,7 +14,7 @@
 import type { Policy } from '../src/config/policy';
 import { compareIds, Dataset, filterDataset, TYPE_PURCHASE } from './dataset';
 import type { ExcludeMode } from './rank';
-import { DEFAULT_RANK, RankParams, Ranker } from './rank';
+import { DEFAULT_RANK, RankParams } from './rank';
 import { fitModel, FitOptions, FittedModel } from './model';
 import { Split, TestCase } from './evaluate';
 import { scoreCases } from './parallelRank';

@@ -10,6 +10,7 @@
 import { randomBytes } from 'crypto';
 import { SEGMENTS, Segment } from '../domain/types';
 import { fnv1a32 } from '../storage/cache/keys';
+import { segmentCode } from '../model/packedList';
 
 const FORMAT = 1;
 const BYTES = 18;
@@ -34,42 +35,20 @@ export function experimentTag(name: string | null): number {
   return name ? fnv1a32(name) & 0xffff : 0;
 }
 
-/** Scratch for encodeRecommendationId (synchronous, so one buffer serves every call). */
-const idBytes = new Uint8Array(BYTES);
-const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+/** Scratch for encodeRecommendationId (synchronous, so one buffer serves every answer). */
+const idBytes = Buffer.allocUnsafeSlow(BYTES);
 
-function putU32BE(v: number, at: number): void {
-  idBytes[at] = v >>> 24;
-  idBytes[at + 1] = (v >>> 16) & 0xff;
-  idBytes[at + 2] = (v >>> 8) & 0xff;
-  idBytes[at + 3] = v & 0xff;
-}
-
-/**
- * On every answer: the bytes go into a scratch array and are base64url-encoded here (18 bytes, no
- * padding), the same text as Buffer#toString('base64url') without a Buffer per answer.
- */
 export function encodeRecommendationId(ref: { issuedAt: number; experiment: string | null; variantIndex: number; segment: Segment; userId: string }): string {
-  const tag = experimentTag(ref.experiment);
-  idBytes[0] = FORMAT;
-  putU32BE(Math.floor(ref.issuedAt / 1000) >>> 0, 1);
-  idBytes[5] = tag >>> 8;
-  idBytes[6] = tag & 0xff;
-  idBytes[7] = ref.variantIndex < 0 ? NO_VARIANT : ref.variantIndex;
-  idBytes[8] = SEGMENTS.indexOf(ref.segment);
-  putU32BE(fnv1a32(ref.userId), 9);
-  idBytes[13] = PROCESS_TAG >>> 8;
-  idBytes[14] = PROCESS_TAG & 0xff;
+  idBytes.writeUInt8(FORMAT, 0);
+  idBytes.writeUInt32BE(Math.floor(ref.issuedAt / 1000) >>> 0, 1);
+  idBytes.writeUInt16BE(experimentTag(ref.experiment), 5);
+  idBytes.writeUInt8(ref.variantIndex < 0 ? NO_VARIANT : ref.variantIndex, 7);
+  idBytes.writeUInt8(segmentCode(ref.segment), 8);
+  idBytes.writeUInt32BE(fnv1a32(ref.userId), 9);
+  idBytes.writeUInt16BE(PROCESS_TAG, 13);
   counter = (counter + 1) & 0xffffff;
-  idBytes[15] = counter >>> 16;
-  idBytes[16] = (counter >>> 8) & 0xff;
-  idBytes[17] = counter & 0xff;
-  let out = 'r';
-  for (let i = 0; i < BYTES; i += 3) {
-    const n = (idBytes[i] << 16) | (idBytes[i + 1] << 8) | idBytes[i + 2];
-    out += BASE64URL[n >>> 18] + BASE64URL[(n >>> 12) & 63] + BASE64URL[(n >>> 6) & 63] + BASE64URL[n & 63];
-  }
-  return out;
+  idBytes.writeUIntBE(counter, 15, 3);
+  return `r${idBytes.toString('base64url')}`;
 }
 
 /** Null when the id is not one this service issued (wrong shape or format). */

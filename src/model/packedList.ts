@@ -241,28 +241,27 @@ const TIE_STEP = 4e-7;
  * call (the request path decodes a list per answer; closures per call showed in its profile).
  */
 class Cursor {
-  buf: Buffer = Buffer.alloc(0);
+  static readonly EMPTY = Buffer.alloc(0);
+  buf: Buffer = Cursor.EMPTY;
   o = 0;
-  end = 0;
   /** Index width in bytes (2, 3 or 4). */
   w = 2;
 
   reset(buf: Buffer, o: number, w: number): void {
     this.buf = buf;
     this.o = o;
-    this.end = buf.length;
     this.w = w;
   }
 
   need(n: number): void {
-    if (this.o + n > this.end) throw new Error('packed list is truncated');
+    if (this.o + n > this.buf.length) throw new Error('packed list is truncated');
   }
 
   varint(): number {
     let v = 0;
     let mul = 1;
     for (;;) {
-      if (this.o >= this.end) throw new Error('packed list is truncated');
+      if (this.o >= this.buf.length) throw new Error('packed list is truncated');
       const b = this.buf[this.o++];
       v += (b & 0x7f) * mul;
       if (b < 0x80) return v;
@@ -347,5 +346,6 @@ function decodeV3(buf: Buffer): UserRecommendations {
     sources[i] = b & 0x0f;
     if (i + 1 < nItems) sources[i + 1] = b >> 4;
   }
+  c.reset(Cursor.EMPTY, 0, w); // do not hold the request's buffer until the next decode
   return { segment, features, categories, refind, bought, items, scores, sources };
 }

@@ -6,8 +6,6 @@ import { recommendationJson } from './json';
 
 /** Printable ASCII, 1..256 characters: always a valid id (idSchema accepts it), checked without zod. */
 const PLAIN_ID = /^[\x20-\x7e]{1,256}$/;
-/** A plain `limit` of 1..100 without leading zeros. */
-const PLAIN_LIMIT = /^(?:100|[1-9][0-9]?)$/;
 /** A query string that is just a plain limit (what storefronts send), read without parsing a query object. */
 const LIMIT_ONLY_QUERY = /^limit=(100|[1-9][0-9]?)$/;
 
@@ -16,28 +14,16 @@ function userIdOf(raw: string): string {
 }
 
 /**
- * The common query (nothing, or just a plain `limit`) is read directly; anything else goes through
- * the zod schema, which also words every error. Both give the same result for the same input.
+ * The common query (nothing, or just a plain `limit`) is read from the raw query string; anything
+ * else goes through the zod schema, which also words every error. Both give the same result for the
+ * same input.
  */
-function recommendationQueryOf(query: Record<string, unknown>): Omit<RecommendRequest, 'userId'> {
-  let n = 0;
-  for (const k in query) {
-    if (k !== 'limit') return parseOrThrow(recommendationsQuery, query, 'query');
-    n++;
-  }
-  if (n === 0) return { limit: 10 };
-  const limit = query.limit;
-  if (typeof limit === 'string' && PLAIN_LIMIT.test(limit)) return { limit: Number(limit) };
-  return parseOrThrow(recommendationsQuery, query, 'query');
-}
-
-/** The same as recommendationQueryOf(req.query), reading the raw query string first. */
 function recommendationQueryOfRequest(req: Request): Omit<RecommendRequest, 'userId'> {
   const at = req.url.indexOf('?');
   if (at < 0) return { limit: 10 };
   const plain = LIMIT_ONLY_QUERY.exec(req.url.slice(at + 1));
   if (plain) return { limit: Number(plain[1]) };
-  return recommendationQueryOf(req.query as Record<string, unknown>);
+  return parseOrThrow(recommendationsQuery, req.query, 'query');
 }
 
 /** `GET /v1/users/:userId/recommendations`: validated, answered, serialized. */

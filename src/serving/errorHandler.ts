@@ -9,7 +9,7 @@ interface BodyParserError extends Error {
   expose?: boolean;
 }
 
-export interface ErrorResponse {
+interface ErrorResponse {
   status: number;
   body: { error: { code: string; message: string; details?: unknown } };
   /** Seconds for a Retry-After header (503s that say when to come back). */
@@ -21,7 +21,7 @@ export const notFoundHandler: RequestHandler = (req, res) => {
 };
 
 /** Maps any thrown value to the status and JSON body the client gets; logs what is not the client's doing. */
-export function errorResponse(err: unknown, logger: Logger): ErrorResponse {
+function errorResponse(err: unknown, logger: Logger): ErrorResponse {
   if (err instanceof AppError) {
     const retryAfter =
       err.status === 503 && err.details && 'retryAfterSeconds' in err.details ? Number(err.details.retryAfterSeconds) : undefined;

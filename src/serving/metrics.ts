@@ -64,51 +64,43 @@ export class Metrics {
     this.liveModel.set({ version }, 1);
   }
 
-  /**
-   * Times a finished request; the route label is the matched route pattern, never the raw path.
-   * Labelled children are kept per (method, route, status), so the label object and the child's
-   * closures are built once rather than per request (prom-client still hashes labels per observation).
-   */
+  /** Times a finished request; the route label is the matched route pattern, never the raw path. */
   observeRequest(req: Request, statusCode: number, seconds: number): void {
     const route = req.route?.path ? `${req.baseUrl}${req.route.path}` : 'unmatched';
-    const key = `${req.method} ${statusCode} ${route}`;
-    let child = this.httpChildren.get(key);
-    if (!child) {
-      child = this.httpDuration.labels(req.method, route, String(statusCode));
-      this.httpChildren.set(key, child);
-    }
-    child.observe(seconds);
+    const method = req.method;
+    child(this.httpChildren, `${method} ${statusCode} ${route}`, () => this.httpDuration.labels(method, route, String(statusCode))).observe(seconds);
   }
 
-  private readonly httpChildren = new Map<string, ReturnType<Histogram<'method' | 'route' | 'status'>['labels']>>();
-
-  /** Counts a personal-list lookup (children cached as above). */
+  /** Counts a personal-list lookup. */
   cacheLookup(hit: boolean): void {
     (hit ? this.cacheHit : this.cacheMiss).inc();
   }
 
-  /** Counts items a fallback step served, and answers that needed the chain (children cached). */
+  /** Counts items a fallback step served. */
   fallbackServed(segment: string, step: string, items: number): void {
-    const key = `${segment} ${step}`;
-    let child = this.fallbackItemChildren.get(key);
-    if (!child) {
-      child = this.fallbackItems.labels(segment, step);
-      this.fallbackItemChildren.set(key, child);
-    }
-    child.inc(items);
+    child(this.fallbackItemChildren, `${segment} ${step}`, () => this.fallbackItems.labels(segment, step)).inc(items);
   }
 
+  /** Counts an answer that needed the fallback chain. */
   fallbackAnswer(segment: string): void {
-    let child = this.fallbackAnswerChildren.get(segment);
-    if (!child) {
-      child = this.fallbackAnswers.labels(segment);
-      this.fallbackAnswerChildren.set(segment, child);
-    }
-    child.inc();
+    child(this.fallbackAnswerChildren, segment, () => this.fallbackAnswers.labels(segment)).inc();
   }
 
+  // Labelled children on the request path, kept per label values: the label object and the child's
+  // closures are built once rather than per request (prom-client still hashes labels per observation).
+  private readonly httpChildren = new Map<string, ReturnType<Histogram<'method' | 'route' | 'status'>['labels']>>();
   private readonly fallbackItemChildren = new Map<string, ReturnType<Counter<'segment' | 'step'>['labels']>>();
   private readonly fallbackAnswerChildren = new Map<string, ReturnType<Counter<'segment'>['labels']>>();
   private readonly cacheHit = this.cacheLookups.labels('hit');
   private readonly cacheMiss = this.cacheLookups.labels('miss');
+}
+
+/** The child stored under `key`, made on first use. */
+function child<T>(children: Map<string, T>, key: string, make: () => T): T {
+  let c = children.get(key);
+  if (c === undefined) {
+    c = make();
+    children.set(key, c);
+  }
+  return c;
 }

@@ -60,14 +60,6 @@ export function setSecurityHeaders(req: { path: string }, res: ServerResponse): 
   setHeaders(res, req.path === '/console' ? CONSOLE_HEADERS : API_HEADERS);
 }
 
-/** The same as a middleware of its own (the app sets them through requestContext). */
-export function securityHeaders(): RequestHandler {
-  return (req, res, next) => {
-    setSecurityHeaders(req, res);
-    next();
-  };
-}
-
 export class UnsupportedMediaTypeError extends AppError {
   constructor() {
     super(415, 'unsupported_media_type', 'request body must be JSON (Content-Type: application/json)', [

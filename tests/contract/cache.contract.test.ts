@@ -4,7 +4,7 @@
  */
 import { createServer } from 'net';
 import Redis from 'ioredis';
-import { openCache } from '../../src/storage/cache';
+import { openCache, REQUEST_PATH_CLIENT_OPTIONS } from '../../src/storage/cache';
 import { CacheKeys } from '../../src/storage/cache/keys';
 import { MemoryCache } from '../../src/storage/cache/memoryCache';
 import { RedisCache } from '../../src/storage/cache/redisCache';
@@ -24,9 +24,8 @@ async function deletePrefix(client: Redis, prefix: string): Promise<void> {
   } while (cursor !== '0');
 }
 
-// The client options that matter on the request path are those openCache uses (auto-pipelining).
 async function redisHarness(): Promise<Harness & { client: Redis }> {
-  const client = new Redis(testRedisUrl(), { lazyConnect: true, maxRetriesPerRequest: 1, enableAutoPipelining: true });
+  const client = new Redis(testRedisUrl(), { ...REQUEST_PATH_CLIENT_OPTIONS, lazyConnect: true, maxRetriesPerRequest: 1 });
   await client.connect();
   const keys = new CacheKeys(uniqueName('recs_test'));
   const cache = new RedisCache({ client, keys });

@@ -70,16 +70,22 @@ export function redisClientOf(cache: RecommendationCache): RedisClient | null {
 }
 
 /**
+ * Client options the request path depends on (the contract tests use them too). Auto-pipelining
+ * sends the commands issued in one event-loop tick (concurrent requests' reads) in one socket write:
+ * fewer syscalls per request under load (bench:serve).
+ */
+export const REQUEST_PATH_CLIENT_OPTIONS = { enableAutoPipelining: true } as const;
+
+/**
  * A request waits through a brief reconnect (offline queue) but fails after a couple of retries
- * instead of hanging. Auto-pipelining sends the commands issued in one event-loop tick (concurrent
- * requests' reads) in one socket write: fewer syscalls per request under load (bench:serve).
+ * instead of hanging.
  */
 function standaloneClient(url: string, timeoutMs: number, boot: BootState): Redis {
   return new Redis(url, {
+    ...REQUEST_PATH_CLIENT_OPTIONS,
     lazyConnect: true,
     enableOfflineQueue: true,
     maxRetriesPerRequest: 2,
-    enableAutoPipelining: true,
     connectTimeout: timeoutMs,
     retryStrategy: (attempt) => reconnectDelay(boot, attempt),
   });

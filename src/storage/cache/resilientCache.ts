@@ -1,6 +1,6 @@
 /**
  * A RecommendationCache decorator that keeps the service answering when Redis is down or slow:
- * every call gets a deadline (Promise.race), and a circuit breaker stops calling a cache that keeps
+ * every call gets a deadline (a timer per call), and a circuit breaker stops calling a cache that keeps
  * failing. While the breaker is open calls fail at once with CacheUnavailableError (no waiting on
  * sockets); after `openMs` one probe (PING) is let through (half-open) and closes the breaker again
  * when it succeeds. Callers on the request path catch CacheUnavailableError and degrade (see
