@@ -13,12 +13,10 @@ import { createApp } from './serving/app';
 import type { Database } from './storage/ports';
 import type { RecommendationCache } from './storage/cache/port';
 import { IMPORT_FORMATS, ImportFormat } from './import/formats';
-import { importFile, importItemsFile } from './import/importer';
-import { readAllEvents } from './import/reader';
-import { generateStorefront, writeEventsCsv, writeItemsCsv } from './sample/storefront';
-import { runTraining, TrainReport } from '../training/pipeline';
-import { restoreLiveIntoMemory, rollback } from '../training/publish';
-import { evaluate } from '../training/evaluate';
+import type { TrainReport } from '../training/pipeline';
+// Each command loads what it runs (`await import` below): the importer, the sample generator and
+// the training pipeline (TF.js, mathjs, cli-progress) stay out of the serving process's heap, where
+// every young-generation GC would pay for them.
 
 function parseIsoTime(value: string): number {
   const ms = Date.parse(value);
@@ -102,15 +100,16 @@ export async function startServer(rt: Runtime, port: number, logger: Logger): Pr
   await rt.live.start();
   const app = createApp(rt);
   let closing = false;
-  const server = http.createServer((req, res) => {
-    // Answers written once draining began tell keep-alive clients to go away.
-    const writeHead = res.writeHead;
-    res.writeHead = function (this: http.ServerResponse, ...args: unknown[]) {
-      if (closing && !this.headersSent) this.setHeader('Connection', 'close');
-      return (writeHead as (...a: unknown[]) => http.ServerResponse).apply(this, args);
-    } as typeof res.writeHead;
-    app(req, res);
-  });
+  // Answers written once draining began tell keep-alive clients to go away. Set once on this app's
+  // response prototype (Express gives every `res` that prototype), not as a wrapper on each response.
+  const proto = app.response as http.ServerResponse;
+  const writeHead = proto.writeHead as (code: number, reason?: unknown, headers?: unknown) => http.ServerResponse;
+  // Fixed arity (Node's own writeHead treats absent and undefined arguments alike): no rest array per answer.
+  proto.writeHead = function (this: http.ServerResponse, code: number, reason?: unknown, headers?: unknown) {
+    if (closing && !this.headersSent) this.setHeader('Connection', 'close');
+    return writeHead.call(this, code, reason, headers);
+  } as typeof proto.writeHead;
+  const server = http.createServer(app);
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -151,6 +150,7 @@ async function serve(config: AppConfig, logger: Logger, port: number): Promise<v
   const stores = await openStores(config);
   await ensureSchema(stores.db);
   const rt = buildRuntime(config, stores, { logger });
+  const { restoreLiveIntoMemory } = await import('../training/publish');
   const restored = await restoreLiveIntoMemory({
     cache: stores.cache,
     models: stores.db.models,
@@ -203,6 +203,7 @@ export function buildProgram(): Command {
       const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
       try {
         await ensureSchema(db);
+        const { importFile, importItemsFile } = await import('./import/importer');
         const progress = Boolean(process.stderr.isTTY) && !opts.json;
         const items = opts.items
           ? await importItemsFile({ path: opts.items, catalog: db.catalog, progress, logger })
@@ -244,6 +245,7 @@ export function buildProgram(): Command {
       const logger = configureLogger(config.logLevel, { toStderr: true });
       const report = await withStores(config, async ({ db, cache }) => {
         await ensureSchema(db);
+        const { runTraining } = await import('../training/pipeline');
         return runTraining({
           db,
           cache,
@@ -270,6 +272,8 @@ export function buildProgram(): Command {
     .action(async (opts: { data: string; format: ImportFormat; protocol: 'loo' | 'purchase'; json?: boolean }) => {
       const config = loadConfig();
       configureLogger(config.logLevel, { toStderr: true });
+      const { readAllEvents } = await import('./import/reader');
+      const { evaluate, TAOBAO_WINDOW } = await import('../training/evaluate');
       const data = await readAllEvents(opts.data, opts.format);
       if (data.errors.length) process.stderr.write(`warning: ${data.errors.length} bad row(s) skipped in ${opts.data}\n`);
       const result = await evaluate(data.events, data.items, opts.protocol, {
@@ -316,6 +320,7 @@ export function buildProgram(): Command {
     .action(async (opts: { to?: string }) => {
       const config = loadConfig();
       const logger = configureLogger(config.logLevel, { toStderr: true });
+      const { rollback } = await import('../training/publish');
       const result = await withStores(config, ({ db, cache }) =>
         rollback({ cache, models: db.models, modelsDir: config.modelsDir, policy: config.policy, logger }, opts.to),
       );
@@ -324,9 +329,6 @@ export function buildProgram(): Command {
 
   return program;
 }
-
-/** SPEC's purchase-protocol window for the Taobao sample: 2017-11-25 00:00 to 2017-12-03 23:59:59, UTC+8. */
-const TAOBAO_WINDOW = { from: Date.UTC(2017, 10, 24, 16, 0, 0), to: Date.UTC(2017, 11, 3, 15, 59, 59, 999) };
 
 /**
  * `recs demo`: everything embedded (PGlite under DATA_DIR/demo, the in-process cache), whatever
@@ -347,6 +349,9 @@ async function demo(portOption: number | undefined, users: number): Promise<void
   const started = Date.now();
   await fs.promises.rm(demoDir, { recursive: true, force: true });
   await fs.promises.mkdir(demoDir, { recursive: true });
+  const { generateStorefront, writeEventsCsv, writeItemsCsv } = await import('./sample/storefront');
+  const { importFile, importItemsFile } = await import('./import/importer');
+  const { runTraining } = await import('../training/pipeline');
 
   const sample = generateStorefront({ users, items: Math.max(200, Math.round(users * 0.4)), categories: 20, days: 120, seed: 7 });
   const eventsFile = path.join(demoDir, 'sample-events.csv');

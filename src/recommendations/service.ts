@@ -75,11 +75,12 @@ export interface SimilarItems {
 }
 
 /**
- * The blend's candidates in parallel arrays (cheap to build on every request): position p < size
- * holds item[p] and its score parts. The arrays are allocated once at the expected size (the
- * personal list's length) and grow only when session or context items are added. The personal list
- * is appended as is (the ranker keeps one entry per item); session and context items find or add
- * their slot through a map built on first use.
+ * The blend's candidates in parallel arrays: position p < size holds item[p], its score parts and
+ * (in total) the blended score. The storefront path reuses one instance
+ * per service (compose() is synchronous, so no two requests share it at once), so an answer
+ * allocates none of this; the arrays grow only when session or context items are added. The personal
+ * list is appended as is (the ranker keeps one entry per item); session and context items find or
+ * add their slot through a map built on first use.
  */
 class Candidates {
   size = 0;
@@ -90,6 +91,7 @@ class Candidates {
   readonly personalSource: Array<string | undefined>;
   /** Session or context items behind each candidate; only filled when tracing. */
   readonly because: Array<Set<string> | undefined>;
+  readonly total: number[];
   private at: Map<number, number> | null = null;
 
   constructor(capacity: number) {
@@ -99,6 +101,14 @@ class Candidates {
     this.context = new Array<number>(capacity);
     this.personalSource = new Array<string | undefined>(capacity);
     this.because = new Array<Set<string> | undefined>(capacity);
+    this.total = new Array<number>(capacity);
+  }
+
+  /** Empties the set for the next answer (the arrays keep their storage). */
+  reset(): this {
+    this.size = 0;
+    this.at = null;
+    return this;
   }
 
   /** Appends item `i` (not yet present) and returns its position. */
@@ -136,7 +146,13 @@ const SESSION_TYPE_WEIGHT: Record<EventType, number> = { view: 1, fav: 1.5, cart
 const SESSION_POSITION_DECAY = 0.75;
 const SESSION_SEEDS = 10;
 
+/** The candidate arrays' starting size: the stored personal list's usual length. */
+const CANDIDATES_CAPACITY = 64;
+
 export class RecommendationService {
+  /** Reused by every storefront answer (see Candidates); traced answers get their own. */
+  private readonly scratch = new Candidates(CANDIDATES_CAPACITY);
+
   constructor(
     private readonly cache: RecommendationCache,
     private readonly live: LiveModel,
@@ -259,20 +275,21 @@ export class RecommendationService {
     // 1. Personal list blended with the live session and the page context, best total first
     //    (ties: smaller item index).
     const c = this.blend(v, rec, state.session, sessionWeight, req.context, trace);
-    const total = new Array<number>(c.size);
-    const order = new Array<number>(c.size);
+    const { total } = c;
     for (let p = 0; p < c.size; p++) {
       const i = c.item[p];
       total[p] = (c.personal[p] + c.session[p] + c.context[p]) * (meta.itemNew?.[i] ? 1 + newArrivalBoost : 1);
-      order[p] = p;
     }
     const before = (a: number, b: number) => total[b] - total[a] || c.item[a] - c.item[b];
-    // The personal list alone comes already in this order: check (linear) before sorting.
-    let sorted = true;
-    for (let p = 1; p < c.size && sorted; p++) sorted = before(p - 1, p) <= 0;
-    if (!sorted) order.sort(before);
-    for (const p of order) {
+    // The personal list alone comes already in this order: check (linear) before sorting. null: the
+    // positions are the order.
+    let order: number[] | null = null;
+    for (let p = 1; p < c.size && order === null; p++) {
+      if (before(p - 1, p) > 0) order = Array.from({ length: c.size }, (_, q) => q).sort(before);
+    }
+    for (let k = 0; k < c.size; k++) {
       if (items.length >= req.limit) break;
+      const p = order === null ? k : order[k];
       const i = c.item[p];
       if (!accept(i)) continue;
       const personal = c.personal[p];
@@ -371,7 +388,7 @@ export class RecommendationService {
     context: string | undefined,
     trace: boolean,
   ): Candidates {
-    const out = new Candidates(rec?.items.length ?? 0);
+    const out = trace ? new Candidates(rec?.items.length ?? 0) : this.scratch.reset();
     if (rec && rec.items.length) {
       const max = rec.scores[0] || 1;
       for (let k = 0; k < rec.items.length; k++) out.add(rec.items[k], rec.scores[k] / max, sourceName(rec.sources[k]));

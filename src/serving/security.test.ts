@@ -1,13 +1,16 @@
 import express from 'express';
-import helmet from 'helmet';
 import request from 'supertest';
-import { recordHelmetHeaders, setSecurityHeaders } from './security';
+import { apiHelmet, recordHelmetHeaders, setSecurityHeaders } from './security';
 
 describe('security headers', () => {
-  it('replays exactly the headers helmet itself sets, on the API and on the console', async () => {
+  it('replays exactly the headers helmet itself sets (plus no-store on the API), on the API and on the console', async () => {
     const withHelmet = express();
     withHelmet.disable('x-powered-by');
-    withHelmet.use(helmet({ contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"] } } }));
+    withHelmet.use(apiHelmet);
+    withHelmet.use((_req, res, next) => {
+      res.setHeader('Cache-Control', 'no-store');
+      next();
+    });
     withHelmet.get('/x', (_req, res) => {
       res.end('ok');
     });
@@ -24,10 +27,19 @@ describe('security headers', () => {
       const { date: _d, connection: _c, 'keep-alive': _k, 'content-length': _l, ...rest } = h;
       return rest;
     };
-    expect(pick((await request(replayed).get('/x')).headers)).toEqual(pick((await request(withHelmet).get('/x')).headers));
+    const api = (await request(replayed).get('/x')).headers;
+    expect(pick(api)).toEqual(pick((await request(withHelmet).get('/x')).headers));
+    // OWASP's REST set on JSON answers; the HTML-only headers are the console's.
+    expect(api['cache-control']).toBe('no-store');
+    expect(api['x-frame-options']).toBe('DENY');
+    expect(api['strict-transport-security']).toContain('max-age=');
+    expect(api['content-security-policy']).toContain("frame-ancestors 'none'");
+    expect(api['referrer-policy']).toBeUndefined();
     const consolePage = await request(replayed).get('/console');
     expect(consolePage.headers['content-security-policy']).toContain("script-src 'unsafe-inline'");
     expect(consolePage.headers['x-content-type-options']).toBe('nosniff');
+    expect(consolePage.headers['referrer-policy']).toBe('no-referrer');
+    expect(consolePage.headers['cross-origin-opener-policy']).toBe('same-origin');
   });
 
   it('refuses to record a helmet that does not finish synchronously', () => {

@@ -6,8 +6,26 @@ import { AppError } from '../errors';
 
 const common = { frameAncestors: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"] };
 
-/** JSON endpoints load nothing; the console page runs its own inline script and style (and sets the same in a meta tag). */
-const apiHelmet = helmet({ contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], ...common } } });
+/**
+ * JSON endpoints: the headers OWASP's REST Security Cheat Sheet lists for every API response (CSP
+ * with frame-ancestors 'none', HSTS, nosniff, X-Frame-Options DENY, plus Cache-Control: no-store
+ * below). The rest of helmet's set steers how browsers treat HTML documents (cross-origin isolation,
+ * referrers, DNS prefetch, IE downloads, Flash policies, the XSS auditor); a JSON answer is none, and
+ * each header costs every answer on the hot path.
+ */
+export const apiHelmet = helmet({
+  contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], ...common } },
+  xFrameOptions: { action: 'deny' },
+  crossOriginOpenerPolicy: false,
+  crossOriginResourcePolicy: false,
+  originAgentCluster: false,
+  referrerPolicy: false,
+  xDnsPrefetchControl: false,
+  xDownloadOptions: false,
+  xPermittedCrossDomainPolicies: false,
+  xXssProtection: false,
+});
+/** The console page runs its own inline script and style (and sets the same in a meta tag): helmet's full set. */
 const consoleHelmet = helmet({
   contentSecurityPolicy: {
     useDefaults: false,
@@ -48,14 +66,15 @@ export function recordHelmetHeaders(middleware: RequestHandler): HeaderList {
   return headers;
 }
 
-const API_HEADERS = recordHelmetHeaders(apiHelmet);
+/** Answers are per user and per moment (each carries a new recommendationId): no cache may keep them. */
+const API_HEADERS: HeaderList = [...recordHelmetHeaders(apiHelmet), ['Cache-Control', 'no-store']];
 const CONSOLE_HEADERS = recordHelmetHeaders(consoleHelmet);
 
 function setHeaders(res: ServerResponse, headers: HeaderList): void {
   for (let i = 0; i < headers.length; i++) res.setHeader(headers[i][0], headers[i][1]);
 }
 
-/** Sets the recorded helmet headers: the console page's for `/console`, the API's for the rest. */
+/** Sets the recorded headers: the console page's for `/console`, the API's (and no-store) for the rest. */
 export function setSecurityHeaders(req: { path: string }, res: ServerResponse): void {
   setHeaders(res, req.path === '/console' ? CONSOLE_HEADERS : API_HEADERS);
 }
