@@ -32,4 +32,20 @@ describe('recommendationJson', () => {
       { numRuns: 500 },
     );
   });
+
+  it('grows its buffer for long answers and keeps nothing of the previous one', () => {
+    const long = (n: number, id: string): Recommendation => ({
+      userId: 'u',
+      segment: 'active',
+      modelVersion: 'v1',
+      recommendationId: 'r',
+      variant: 'default',
+      degraded: false,
+      items: Array.from({ length: n }, (_, k) => ({ itemId: `${id}-${k}`, score: 1 / (k + 1), source: 'itemcf' })),
+    });
+    const big = long(100, 'é€😀"x'.repeat(20)); // multi-byte, astral and escaped characters, well over 4 KB
+    expect(recommendationJson(big)).toBe(JSON.stringify(big));
+    const small = long(2, 'i');
+    expect(recommendationJson(small)).toBe(JSON.stringify(small));
+  });
 });

@@ -2,6 +2,7 @@ import type { Request, Router } from 'express';
 import type { RecommendationService, RecommendRequest } from './service';
 import { idSchema, parseOrThrow, recommendationsQuery, similarQuery } from '../serving/validation';
 import { sendJsonText } from '../serving/respond';
+import type { BeginRequest } from '../serving/requestContext';
 import { recommendationJson } from './json';
 
 /** Printable ASCII, 1..256 characters: always a valid id (idSchema accepts it), checked without zod. */
@@ -43,12 +44,18 @@ function similarAnswer(service: RecommendationService, rawItemId: string, query:
 const RECOMMENDATIONS = '/v1/users/:userId/recommendations';
 const SIMILAR = '/v1/items/:itemId/similar';
 
-/** Adds the storefront's read routes to `r` (the app itself on the hot path). */
-export function addRecommendationRoutes(r: Pick<Router, 'get'>, service: RecommendationService): void {
+/**
+ * Adds the storefront's read routes to `r` (the app itself on the hot path). Each starts the request
+ * context itself (`begin`: request id, security headers, timing and access line) before anything can
+ * fail, so it is registered ahead of the context middleware.
+ */
+export function addRecommendationRoutes(r: Pick<Router, 'get'>, service: RecommendationService, begin: BeginRequest): void {
   r.get(RECOMMENDATIONS, async (req, res) => {
+    begin(req, res);
     sendJsonText(res, await recommendationsAnswer(service, req));
   });
   r.get(SIMILAR, (req, res) => {
+    begin(req, res);
     sendJsonText(res, similarAnswer(service, req.params.itemId, req.query as Record<string, unknown>));
   });
 }

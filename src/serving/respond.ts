@@ -6,10 +6,12 @@
  */
 import type { ServerResponse } from 'http';
 
-/** Sends `text`, already serialized JSON. */
+/**
+ * Sends `text`, already serialized JSON. Content-Length is Node's: `end(text)` before any header went
+ * out measures the body itself (counting it here too would scan the text twice).
+ */
 export function sendJsonText(res: ServerResponse, text: string): void {
   res.statusCode = 200;
   res.setHeader('Content-Type', 'application/json; charset=utf-8');
-  res.setHeader('Content-Length', Buffer.byteLength(text));
   res.end(text);
 }

@@ -304,12 +304,14 @@ export class RedisCache implements RecommendationCache {
     } else {
       // ioredis generates evalshaBuffer (EVALSHA with Buffer replies) at runtime; its typings lack it.
       const client = this.client as Redis & { evalshaBuffer(...args: Array<string | number>): Promise<unknown> };
-      const args = [READ_USER_STATE_SHA, 4, bucket, sessionKey, boughtKey, revKey, userId];
-      const r = (await client.evalshaBuffer(...args).catch(async (err: unknown) => {
+      let r: UserStateReply;
+      try {
+        r = (await client.evalshaBuffer(READ_USER_STATE_SHA, 4, bucket, sessionKey, boughtKey, revKey, userId)) as UserStateReply;
+      } catch (err) {
         if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
         await client.script('LOAD', READ_USER_STATE_LUA);
-        return client.evalshaBuffer(...args);
-      })) as UserStateReply;
+        r = (await client.evalshaBuffer(READ_USER_STATE_SHA, 4, bucket, sessionKey, boughtKey, revKey, userId)) as UserStateReply;
+      }
       [list, rev] = r;
       session = r[2].map((b) => b.toString('utf8'));
       bought = r[3].map((b) => b.toString('utf8'));
