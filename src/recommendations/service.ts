@@ -134,6 +134,50 @@ class Candidates {
   }
 }
 
+/**
+ * What one answer has taken, and how many items per category, as stamps over item and category
+ * indices: no Set or Map per answer. One instance per service serves every compose() (synchronous).
+ */
+class AnswerMarks {
+  private stamp = 0;
+  private taken = new Int32Array(0);
+  private categoryStamp = new Int32Array(0);
+  private categoryCount = new Int32Array(0);
+
+  /** Starts an answer over `items` items and `categories` categories (indices -1..categories-1). */
+  begin(items: number, categories: number): void {
+    if (this.taken.length < items) this.taken = new Int32Array(items);
+    if (this.categoryStamp.length < categories + 1) {
+      this.categoryStamp = new Int32Array(categories + 1);
+      this.categoryCount = new Int32Array(categories + 1);
+    }
+    if (++this.stamp === 0x7fffffff) {
+      this.taken.fill(0);
+      this.categoryStamp.fill(0);
+      this.stamp = 1;
+    }
+  }
+
+  isTaken(i: number): boolean {
+    return this.taken[i] === this.stamp;
+  }
+
+  /** Marks item `i` (of category `c`, -1 for none) as taken. */
+  take(i: number, c: number): void {
+    this.taken[i] = this.stamp;
+    if (this.categoryStamp[c + 1] !== this.stamp) {
+      this.categoryStamp[c + 1] = this.stamp;
+      this.categoryCount[c + 1] = 0;
+    }
+    this.categoryCount[c + 1]++;
+  }
+
+  /** Items of category `c` taken so far in this answer. */
+  inCategory(c: number): number {
+    return this.categoryStamp[c + 1] === this.stamp ? this.categoryCount[c + 1] : 0;
+  }
+}
+
 interface NeighbourScore {
   score: number;
   /** Seeds whose neighbours produced the item; only kept when tracing. */
@@ -152,6 +196,7 @@ const CANDIDATES_CAPACITY = 64;
 export class RecommendationService {
   /** Reused by every storefront answer (see Candidates); traced answers get their own. */
   private readonly scratch = new Candidates(CANDIDATES_CAPACITY);
+  private readonly marks = new AnswerMarks();
 
   constructor(
     private readonly cache: RecommendationCache,
@@ -247,25 +292,24 @@ export class RecommendationService {
     const categoryFilter = req.category === undefined ? undefined : (v.categoryIndex.get(req.category) ?? -2);
 
     const filtered = { bought: 0, unavailable: 0, excluded: 0, category: 0, categoryCap: 0 };
-    const taken = new Set<number>();
+    const marks = this.marks;
+    marks.begin(meta.itemIds.length, meta.categories.length);
     // Diversity: at most maxPerCategory items of one category (a category filter makes it moot).
     const cap = categoryFilter === undefined ? this.policy.rules.maxPerCategory : null;
-    const perCategory = cap === null ? null : new Map<number, number>();
     const accept = (i: number): boolean => {
-      if (taken.has(i)) return false;
+      if (marks.isTaken(i)) return false;
       if (bought?.has(i)) return (filtered.bought++, false);
       if (excluded?.has(i)) return (filtered.excluded++, false);
       if (categoryFilter !== undefined && meta.itemCategory[i] !== categoryFilter) return (filtered.category++, false);
       if (!this.live.isAvailable(v, i)) return (filtered.unavailable++, false);
-      if (perCategory && (perCategory.get(meta.itemCategory[i]) ?? 0) >= cap!) return (filtered.categoryCap++, false);
+      if (cap !== null && marks.inCategory(meta.itemCategory[i]) >= cap) return (filtered.categoryCap++, false);
       return true;
     };
 
     const items: RankedItem[] = [];
     const provenance: ItemProvenance[] = [];
     const push = (i: number, score: number, source: string, parts?: ItemProvenance['parts'], because?: string[]) => {
-      taken.add(i);
-      if (perCategory) perCategory.set(meta.itemCategory[i], (perCategory.get(meta.itemCategory[i]) ?? 0) + 1);
+      marks.take(i, meta.itemCategory[i]);
       const itemId = meta.itemIds[i];
       const rounded = Math.round(score * 1e6) / 1e6;
       items.push({ itemId, score: rounded, source });
