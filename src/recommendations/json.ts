@@ -1,42 +1,57 @@
 /**
  * The recommendation answer as JSON text, written field by field into one scratch buffer and read
  * back as one flat string. Node 20's JSON.stringify takes about twice as long on this shape (a
- * generic walk over every key), and concatenating the pieces allocated ~4 KB of intermediate strings
- * per answer (the young-generation GC then pays for them). Strings that need no escaping are copied
- * as they are; any other goes through JSON.stringify. Numbers are written as JSON.stringify writes
- * them. The output is byte-for-byte JSON.stringify(rec) (json.test.ts checks it on random answers).
+ * generic walk over every key); concatenating the pieces allocated ~4 KB of intermediate strings
+ * per answer (the young-generation GC then pays for them); and Buffer#write costs a native call per
+ * piece, twice the time of the concatenation. So plain ASCII is copied byte by byte in JavaScript
+ * (ids and sources almost always are), and any string that JSON would escape, or that is not ASCII,
+ * goes through JSON.stringify. Numbers are written as JSON.stringify writes them. The output is
+ * byte-for-byte JSON.stringify(rec) (json.test.ts checks it on random answers).
  */
 import type { Recommendation } from './service';
 
-/** Characters JSON.stringify would escape: quote, backslash, controls and (lone) surrogates. */
-const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
-
 /**
- * Appends JSON to a buffer kept across calls (the service answers one request at a time per
- * process; the text is copied out by text()), growing it when an answer does not fit.
+ * Appends JSON to a buffer kept across calls (answers are written one at a time; text() copies the
+ * result out), growing it when an answer does not fit.
  */
 class JsonWriter {
   private buf = Buffer.allocUnsafeSlow(4096);
   private at = 0;
+  /** Whether every byte so far is ASCII (then the text is read back as latin1, the cheapest). */
+  private ascii = true;
 
   reset(): this {
     this.at = 0;
+    this.ascii = true;
     return this;
   }
 
-  /** `s` is ASCII and needs no escaping (the writer's own keys and punctuation). */
+  /** `s` is ASCII and needs no escaping (the writer's own keys and punctuation, numbers). */
   raw(s: string): this {
-    this.room(s.length);
-    this.at += this.buf.write(s, this.at, 'latin1');
+    const n = s.length;
+    if (this.at + n > this.buf.length) this.grow(n);
+    const b = this.buf;
+    let at = this.at;
+    for (let k = 0; k < n; k++) b[at++] = s.charCodeAt(k);
+    this.at = at;
     return this;
   }
 
   str(s: string): this {
-    if (NEEDS_ESCAPE.test(s)) return this.utf8(JSON.stringify(s));
-    this.room(s.length * 3 + 2);
-    this.buf[this.at++] = 0x22;
-    this.at += this.buf.write(s, this.at, 'utf8');
-    this.buf[this.at++] = 0x22;
+    const n = s.length;
+    if (this.at + n + 2 > this.buf.length) this.grow(n + 2);
+    const b = this.buf;
+    let at = this.at;
+    b[at++] = 0x22;
+    for (let k = 0; k < n; k++) {
+      const c = s.charCodeAt(k);
+      // Controls, quote, backslash or beyond ASCII: JSON.stringify's escaping and UTF-8 (the
+      // partly written string is overwritten, `at` was not stored yet).
+      if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return this.escaped(s);
+      b[at++] = c;
+    }
+    b[at++] = 0x22;
+    this.at = at;
     return this;
   }
 
@@ -45,18 +60,19 @@ class JsonWriter {
   }
 
   text(): string {
-    return this.buf.toString('utf8', 0, this.at);
+    return this.buf.toString(this.ascii ? 'latin1' : 'utf8', 0, this.at);
   }
 
-  private utf8(s: string): this {
-    this.room(s.length * 3);
-    this.at += this.buf.write(s, this.at, 'utf8');
+  private escaped(s: string): this {
+    const json = JSON.stringify(s);
+    if (this.at + json.length * 3 > this.buf.length) this.grow(json.length * 3);
+    this.at += this.buf.write(json, this.at, 'utf8');
+    this.ascii = false;
     return this;
   }
 
   /** Makes room for `n` more bytes (an upper bound), keeping what was written. */
-  private room(n: number): void {
-    if (this.at + n <= this.buf.length) return;
+  private grow(n: number): void {
     const bigger = Buffer.allocUnsafeSlow(Math.max(this.buf.length * 2, this.at + n));
     this.buf.copy(bigger, 0, 0, this.at);
     this.buf = bigger;
