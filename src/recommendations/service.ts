@@ -76,11 +76,11 @@ export interface SimilarItems {
 
 /**
  * The blend's candidates in parallel arrays: position p < size holds item[p], its score parts and
- * (in total) the blended score. The storefront path reuses one instance
- * per service (compose() is synchronous, so no two requests share it at once), so an answer
- * allocates none of this; the arrays grow only when session or context items are added. The personal
- * list is appended as is (the ranker keeps one entry per item); session and context items find or
- * add their slot through a map built on first use.
+ * (in total) the blended score. The storefront path reuses one instance per service (compose() is
+ * synchronous, so no two requests share it at once), so an answer allocates none of this; the arrays
+ * grow only when session or context items are added. The personal list is appended as is (the ranker
+ * keeps one entry per item); session and context items find or add their slot through a map built on
+ * first use.
  */
 class Candidates {
   size = 0;

@@ -7,7 +7,7 @@
  * router layer before its route; every other request gets it from the requestContext() middleware.
  */
 import type { Request, RequestHandler } from 'express';
-import type { IncomingMessage, ServerResponse } from 'http';
+import type { ServerResponse } from 'http';
 import type { Logger } from '../logger';
 import type { Metrics } from './metrics';
 import { logAccess, requestIdOf } from './requestLog';
@@ -18,7 +18,7 @@ export type BeginRequest = (req: Request, res: ServerResponse) => void;
 
 export function beginRequest(logger: Logger, metrics: Metrics): BeginRequest {
   return (req, res) => {
-    req.id = requestIdOf(req as IncomingMessage);
+    req.id = requestIdOf(req);
     const started = performance.now();
     setSecurityHeaders(req, res);
     // 'close' comes once per response, after 'finish', or alone when the client went away first;

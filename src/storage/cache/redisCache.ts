@@ -302,16 +302,7 @@ export class RedisCache implements RecommendationCache {
         ['get', revKey],
       ])) as [unknown, string[], string[], unknown];
     } else {
-      // ioredis generates evalshaBuffer (EVALSHA with Buffer replies) at runtime; its typings lack it.
-      const client = this.client as Redis & { evalshaBuffer(...args: Array<string | number>): Promise<unknown> };
-      let r: UserStateReply;
-      try {
-        r = (await client.evalshaBuffer(READ_USER_STATE_SHA, 4, bucket, sessionKey, boughtKey, revKey, userId)) as UserStateReply;
-      } catch (err) {
-        if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
-        await client.script('LOAD', READ_USER_STATE_LUA);
-        r = (await client.evalshaBuffer(READ_USER_STATE_SHA, 4, bucket, sessionKey, boughtKey, revKey, userId)) as UserStateReply;
-      }
+      const r = await this.evalReadUserState(bucket, sessionKey, boughtKey, revKey, userId);
       [list, rev] = r;
       session = r[2].map((b) => b.toString('utf8'));
       bought = r[3].map((b) => b.toString('utf8'));
@@ -322,6 +313,20 @@ export class RedisCache implements RecommendationCache {
       bought,
       catalogRev: rev == null ? 0 : Number(String(rev)),
     };
+  }
+
+  /** The read script by EVALSHA; a NOSCRIPT reply (the server lost its scripts) loads it and repeats the call once. */
+  private async evalReadUserState(bucket: string, sessionKey: string, boughtKey: string, revKey: string, userId: string): Promise<UserStateReply> {
+    // ioredis generates evalshaBuffer (EVALSHA with Buffer replies) at runtime; its typings lack it.
+    const client = this.client as Redis & { evalshaBuffer(...args: Array<string | number>): Promise<unknown> };
+    for (let loaded = false; ; loaded = true) {
+      try {
+        return (await client.evalshaBuffer(READ_USER_STATE_SHA, 4, bucket, sessionKey, boughtKey, revKey, userId)) as UserStateReply;
+      } catch (err) {
+        if (loaded || !(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
+        await client.script('LOAD', READ_USER_STATE_LUA);
+      }
+    }
   }
 
   async recordEvents(events: StoreEvent[], limits: SessionLimits): Promise<void> {
