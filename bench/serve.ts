@@ -17,7 +17,7 @@
  * paced the same way at the same rate for reference), and,
  * as before, with autocannon's overallRate (its own process), which sends each second's quota in
  * one full-speed burst and so reports the latency of bursts rather than of that rate.
- * `--cpu-prof <dir>` runs the service child under `node --cpu-prof` (written when it exits).
+ * `--cpu-prof <dir>` runs the service and the bare app under `node --cpu-prof` (written when they exit).
  */
 import { spawn, execFile, execFileSync, ChildProcess } from 'child_process';
 import fs from 'fs';
@@ -337,14 +337,14 @@ async function main(): Promise<void> {
 
     // 4. The two servers, each in its own process.
     const barePort = await freePort();
-    const bare = spawn(process.execPath, [__filename, '--bare-child'], {
+    const nodeArgs = CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(CPU_PROF)] : [];
+    const bare = spawn(process.execPath, [...nodeArgs, __filename, '--bare-child'], {
       env: { ...process.env, REDIS_URL: redisUrl, PORT: String(barePort) },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     children.push(bare);
     const servicePort = await freePort();
     const recsBin = path.resolve(__dirname, '..', '..', 'bin', 'recs.js');
-    const nodeArgs = CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(CPU_PROF)] : [];
     const service = spawn(process.execPath, [...nodeArgs, recsBin, 'serve', '--port', String(servicePort)], {
       env: { ...process.env, ...env, PORT: String(servicePort) },
       stdio: ['ignore', 'ignore', 'inherit'],

@@ -1,7 +1,7 @@
 import type { Request, Router } from 'express';
 import type { RecommendationService, RecommendRequest } from './service';
 import { idSchema, parseOrThrow, recommendationsQuery, similarQuery } from '../serving/validation';
-import { sendJsonText } from '../serving/respond';
+import { sendJson } from '../serving/respond';
 import type { BeginRequest } from '../serving/requestContext';
 import { recommendationJson } from './json';
 
@@ -28,7 +28,7 @@ function recommendationQueryOfRequest(req: Request): Omit<RecommendRequest, 'use
 }
 
 /** `GET /v1/users/:userId/recommendations`: validated, answered, serialized. */
-async function recommendationsAnswer(service: RecommendationService, req: Request<{ userId: string }>): Promise<string> {
+async function recommendationsAnswer(service: RecommendationService, req: Request<{ userId: string }>): Promise<Buffer> {
   const userId = userIdOf(req.params.userId);
   const q = recommendationQueryOfRequest(req);
   return recommendationJson(await service.recommend({ userId, ...q }));
@@ -46,16 +46,17 @@ const SIMILAR = '/v1/items/:itemId/similar';
 
 /**
  * Adds the storefront's read routes to `r` (the app itself on the hot path). Each starts the request
- * context itself (`begin`: request id, security headers, timing and access line) before anything can
- * fail, so it is registered ahead of the context middleware.
+ * context itself (`begin`: request id, timing and access line) before anything can fail, so it is
+ * registered ahead of the context middleware; the security headers go out with the answer (sendJson)
+ * or with the error answer (errorHandler).
  */
 export function addRecommendationRoutes(r: Pick<Router, 'get'>, service: RecommendationService, begin: BeginRequest): void {
   r.get(RECOMMENDATIONS, async (req, res) => {
-    begin(req, res);
-    sendJsonText(res, await recommendationsAnswer(service, req));
+    begin(req, res, true);
+    sendJson(res, await recommendationsAnswer(service, req));
   });
   r.get(SIMILAR, (req, res) => {
-    begin(req, res);
-    sendJsonText(res, similarAnswer(service, req.params.itemId, req.query as Record<string, unknown>));
+    begin(req, res, true);
+    sendJson(res, similarAnswer(service, req.params.itemId, req.query as Record<string, unknown>));
   });
 }

@@ -12,7 +12,7 @@ import { requireApiKey } from './auth';
 import { errorHandler, notFoundHandler } from './errorHandler';
 import { requireJsonBody } from './security';
 import { writeRateLimit } from './rateLimit';
-import { beginRequest, requestContext } from './requestContext';
+import { requestBookkeeping, requestContext } from './requestContext';
 
 export function createApp(rt: Runtime): Express {
   const app = express();
@@ -21,7 +21,7 @@ export function createApp(rt: Runtime): Express {
   const log = rt.logger.child({ module: 'http' });
   // Access lines by requestLog.ts rather than pino-http: pino-http builds a child logger per request,
   // which cost 13% of recommendation throughput in bench:serve (b/a 0.571 vs 0.653, one run).
-  const begin = beginRequest(log, rt.metrics);
+  const begin = requestBookkeeping(app.response, log, rt.metrics);
   // The hot read routes first, on the app itself (a nested router is one more dispatch per request),
   // starting their own request context: a GET needs none of the middleware below (context layer,
   // rate limit, API key, JSON body), so it should not walk past it. Other methods on these paths

@@ -1,6 +1,7 @@
 /** One JSON error shape for everything: `{ error: { code, message, details? } }`; never a stack trace. */
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { AppError } from '../errors';
+import { ensureSecurityHeaders } from './security';
 import type { Logger } from '../logger';
 
 interface BodyParserError extends Error {
@@ -55,8 +56,9 @@ function errorResponse(err: unknown, logger: Logger): ErrorResponse {
 }
 
 export function errorHandler(logger: Logger): ErrorRequestHandler {
-  return (err, _req, res, _next) => {
+  return (err, req, res, _next) => {
     const r = errorResponse(err, logger);
+    ensureSecurityHeaders(req, res);
     if (r.retryAfter !== undefined) res.set('Retry-After', String(r.retryAfter));
     res.status(r.status).json(r.body);
   };

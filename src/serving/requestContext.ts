@@ -1,10 +1,14 @@
 /**
- * Per-request bookkeeping in one step: the request id, the security headers, and one `close`
- * listener that times the request (metrics) and writes its access line (requestLog.ts). One listener
- * instead of three: every listener is paid on every request (bench:serve).
+ * Per-request bookkeeping: the request id, the security headers, and at the response's `close` the
+ * request's timing (metrics) and access line (requestLog.ts).
  *
  * The storefront's read routes call the step themselves, first thing, so a hot request walks no
  * router layer before its route; every other request gets it from the requestContext() middleware.
+ *
+ * The `close` is caught by one hook on the app's response prototype (Express gives every `res` of
+ * the app that prototype), not by a listener added to each response: adding a listener (and its
+ * closure) was the largest single cost of this step in bench:serve's profile. The hook only acts on
+ * responses whose request began here.
  */
 import type { Request, RequestHandler } from 'express';
 import type { ServerResponse } from 'http';
@@ -13,20 +17,43 @@ import type { Metrics } from './metrics';
 import { logAccess, requestIdOf } from './requestLog';
 import { setSecurityHeaders } from './security';
 
-/** Starts a request's bookkeeping (see the file comment). */
-export type BeginRequest = (req: Request, res: ServerResponse) => void;
+declare module 'http' {
+  interface ServerResponse {
+    /** performance.now() when the request began (BeginRequest); cleared when it is accounted for. */
+    recsStartedAt?: number;
+  }
+}
 
-export function beginRequest(logger: Logger, metrics: Metrics): BeginRequest {
-  return (req, res) => {
+/**
+ * Starts a request's bookkeeping. `headersAtSend`: the route sends the security headers with its
+ * answer itself (respond.ts sendJson, one writeHead); its error answers get them from the error
+ * handler.
+ */
+export type BeginRequest = (req: Request, res: ServerResponse, headersAtSend?: boolean) => void;
+
+/**
+ * Installs the `close` hook on `responsePrototype` (the app's `app.response`) and returns the step
+ * that begins a request.
+ */
+export function requestBookkeeping(responsePrototype: ServerResponse, logger: Logger, metrics: Metrics): BeginRequest {
+  const emit = responsePrototype.emit;
+  // 'close' comes once per response, after 'finish', or alone when the client went away first; only
+  // answered requests are timed.
+  responsePrototype.emit = function (this: ServerResponse, event: string | symbol) {
+    if (event === 'close' && this.recsStartedAt !== undefined) {
+      const started = this.recsStartedAt;
+      this.recsStartedAt = undefined;
+      const req = this.req as Request;
+      if (this.writableFinished) metrics.observeRequest(req, this.statusCode, (performance.now() - started) / 1000);
+      logAccess(logger, req, this, started);
+    }
+    // eslint-disable-next-line prefer-rest-params
+    return emit.apply(this, arguments as unknown as Parameters<ServerResponse['emit']>);
+  } as ServerResponse['emit'];
+  return (req, res, headersAtSend = false) => {
     req.id = requestIdOf(req);
-    const started = performance.now();
-    setSecurityHeaders(req, res);
-    // 'close' comes once per response, after 'finish', or alone when the client went away first;
-    // only answered requests are timed.
-    res.on('close', () => {
-      if (res.writableFinished) metrics.observeRequest(req, res.statusCode, (performance.now() - started) / 1000);
-      logAccess(logger, req, res, started);
-    });
+    res.recsStartedAt = performance.now();
+    if (!headersAtSend) setSecurityHeaders(req, res);
   };
 }
 

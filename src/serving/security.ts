@@ -70,6 +70,9 @@ export function recordHelmetHeaders(middleware: RequestHandler): HeaderList {
 const API_HEADERS: HeaderList = [...recordHelmetHeaders(apiHelmet), ['Cache-Control', 'no-store']];
 const CONSOLE_HEADERS = recordHelmetHeaders(consoleHelmet);
 
+/** The API's headers as a flat [name, value, ...] list (writeHead's form; respond.ts). */
+export const API_HEADER_FIELDS: readonly string[] = API_HEADERS.flat();
+
 function setHeaders(res: ServerResponse, headers: HeaderList): void {
   for (let i = 0; i < headers.length; i++) res.setHeader(headers[i][0], headers[i][1]);
 }
@@ -77,6 +80,14 @@ function setHeaders(res: ServerResponse, headers: HeaderList): void {
 /** Sets the recorded headers: the console page's for `/console`, the API's (and no-store) for the rest. */
 export function setSecurityHeaders(req: { path: string }, res: ServerResponse): void {
   setHeaders(res, req.path === '/console' ? CONSOLE_HEADERS : API_HEADERS);
+}
+
+/**
+ * The same on a response that has none yet: the error answers of routes that send their headers
+ * with the answer (respond.ts), which failed before sending it.
+ */
+export function ensureSecurityHeaders(req: { path: string }, res: ServerResponse): void {
+  if (!res.hasHeader('Content-Security-Policy')) setSecurityHeaders(req, res);
 }
 
 export class UnsupportedMediaTypeError extends AppError {

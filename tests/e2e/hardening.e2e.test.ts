@@ -251,6 +251,28 @@ describe('hardening: fuzzed bad input, auth, headers (real stores)', () => {
     expect(res.headers['content-security-policy']).toContain("default-src 'none'");
     expect(res.headers['x-frame-options']).toBeDefined();
     expect(res.headers['x-powered-by']).toBeUndefined();
+    // The read routes send their headers with the answer in one writeHead, and their error answers get
+    // them from the error handler: the same set either way, with a correct Content-Length.
+    const securityHeaders = (h: Record<string, string>) =>
+      Object.fromEntries(
+        ['content-security-policy', 'strict-transport-security', 'x-content-type-options', 'x-frame-options', 'cache-control'].map((k) => [k, h[k]]),
+      );
+    const apiSet = securityHeaders(res.headers);
+    expect(apiSet['cache-control']).toBe('no-store');
+    const reads = [
+      { path: `/v1/users/${enc(knownUser)}/recommendations?limit=5`, status: 200 },
+      { path: `/v1/items/${enc(knownItem)}/similar`, status: 200 },
+      { path: `/v1/users/${enc(knownUser)}/recommendations?limit=1000`, status: 400 },
+      { path: `/v1/items/no-such-item/similar`, status: 404 },
+    ];
+    for (const { path: p, status } of reads) {
+      const answer = await request(server).get(p);
+      expect(answer.status).toBe(status);
+      expect(securityHeaders(answer.headers)).toEqual(apiSet);
+      expect(answer.headers['content-type']).toBe('application/json; charset=utf-8');
+      expect(Number(answer.headers['content-length'])).toBe(Buffer.byteLength(answer.text));
+      expect(answer.headers['x-powered-by']).toBeUndefined();
+    }
     const page = await request(server).get('/console');
     expect(page.status).toBe(200);
     expect(page.headers['content-security-policy']).toContain("script-src 'unsafe-inline'");
