@@ -23,6 +23,7 @@ import { openDatabase } from '../src/storage/database';
 import { openCache } from '../src/storage/cache';
 import { buildRuntime } from '../src/wiring';
 import { createApp } from '../src/serving/app';
+import { createHttpServer } from '../src/serving/httpServer';
 import { generateStorefront } from '../src/sample/storefront';
 import { runTraining } from '../training/pipeline';
 import { freePort, waitForRedis } from './lib/servers';
@@ -147,7 +148,7 @@ async function main(): Promise<void> {
 
     const rt = buildRuntime({ ...config, redisKeyPrefix: 'bench' }, { db, cache }, { logger, pollMs: 1000 });
     await rt.live.start();
-    const server = http.createServer(createApp(rt));
+    const server = createHttpServer(createApp(rt));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     const base = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
     cleanup.push(() => new Promise<void>((r) => server.close(() => r())), () => rt.close());

@@ -8,6 +8,9 @@
  * publishes a model trained on a generated storefront (on-disk PGlite in a temp dir, 50
  * recommendations per user) and measures Redis bytes per user. Then starts, each in its own process:
  *   (a) a bare Express app whose one route does one ioredis GET of a 400-byte value (the ceiling),
+ *   (a2) the same app on the service's HTTP server construction (src/serving/httpServer.ts: requests
+ *        and responses with their per-request properties declared up front), which lifts that
+ *        ceiling itself: b/a2 is the service's own overhead over one GET on equal footing,
  *   (b/c) the real service (`recs serve` as the README recommends for production: LOG_LEVEL=info,
  *         the default; every route goes through Express, as (a) does),
  * and loads them alternately with `wrk` (its own process, a Lua script varying the path over many
@@ -44,6 +47,7 @@ const BARE_PREFIX = 'bare:{b}:';
 
 async function bareChild(): Promise<void> {
   const express = (await import('express')).default;
+  const { createHttpServer } = await import('../src/serving/httpServer');
   const redis = new Redis(process.env.REDIS_URL!, { maxRetriesPerRequest: 2 });
   const app = express();
   app.disable('x-powered-by');
@@ -51,7 +55,9 @@ async function bareChild(): Promise<void> {
     const value = await redis.getBuffer(BARE_PREFIX + req.params.n);
     res.type('application/octet-stream').send(value);
   });
-  const server = app.listen(Number(process.env.PORT), '127.0.0.1', () => process.stdout.write('ready\n'));
+  // BARE_SERVER=service: the same app on the service's HTTP server construction (row a2).
+  const server = process.env.BARE_SERVER === 'service' ? createHttpServer(app) : http.createServer(app);
+  server.listen(Number(process.env.PORT), '127.0.0.1', () => process.stdout.write('ready\n'));
   server.keepAliveTimeout = 65_000;
   process.once('SIGTERM', () => {
     server.close();
@@ -222,6 +228,14 @@ function processCpuUs(pid: number | undefined): number | null {
   }
 }
 
+const ROWS = ['a', 'a2', 'b', 'c'] as const;
+type Row = (typeof ROWS)[number];
+
+/** Server CPU per request of `bare` over that of `x` (1 = x as cheap as the bare app), or null. */
+function cpuRatio(bare: { cpuUsPerRequest: number | null }, x: { cpuUsPerRequest: number | null }): number | null {
+  return bare.cpuUsPerRequest && x.cpuUsPerRequest ? +(bare.cpuUsPerRequest / x.cpuUsPerRequest).toFixed(3) : null;
+}
+
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
@@ -343,6 +357,12 @@ async function main(): Promise<void> {
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     children.push(bare);
+    const bare2Port = await freePort();
+    const bare2 = spawn(process.execPath, [...nodeArgs, __filename, '--bare-child'], {
+      env: { ...process.env, REDIS_URL: redisUrl, PORT: String(bare2Port), BARE_SERVER: 'service' },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    children.push(bare2);
     const servicePort = await freePort();
     const recsBin = path.resolve(__dirname, '..', '..', 'bin', 'recs.js');
     const service = spawn(process.execPath, [...nodeArgs, recsBin, 'serve', '--port', String(servicePort)], {
@@ -351,8 +371,10 @@ async function main(): Promise<void> {
     });
     children.push(service);
     const bareBase = `http://127.0.0.1:${barePort}`;
+    const bare2Base = `http://127.0.0.1:${bare2Port}`;
     const serviceBase = `http://127.0.0.1:${servicePort}`;
     await waitFor('bare app', async () => (await httpGet(`${bareBase}/bare/1`)).status === 200);
+    await waitFor('bare app (a2)', async () => (await httpGet(`${bare2Base}/bare/1`)).status === 200);
     await waitFor('service', async () => (await httpGet(`${serviceBase}/readyz`)).status === 200);
     const probe = JSON.parse((await httpGet(`${serviceBase}/v1/users/${encodeURIComponent(userIds[0])}/recommendations?limit=10`)).body);
     // A known user's answer comes from their personal list (a known user may still be in `new`).
@@ -364,25 +386,27 @@ async function main(): Promise<void> {
     // What each row requests: base URL, path prefix, ids walked, suffix (the paced runs reuse them).
     const targets = {
       a: { base: bareBase, prefix: '/bare/', ids: Array.from({ length: BARE_KEYS }, (_, i) => String(i)), suffix: '' },
+      a2: { base: bare2Base, prefix: '/bare/', ids: Array.from({ length: BARE_KEYS }, (_, i) => String(i)), suffix: '' },
       b: { base: serviceBase, prefix: '/v1/users/', ids: knownUsers.map(encodeURIComponent), suffix: '/recommendations?limit=10' },
       c: { base: serviceBase, prefix: '/v1/users/', ids: Array.from({ length: 5000 }, (_, i) => `nobody-${i}`), suffix: '/recommendations?limit=10' },
     };
     const scripts = {
       a: path.join(dir, 'a.lua'),
+      a2: path.join(dir, 'a.lua'),
       b: path.join(dir, 'b.lua'),
       c: path.join(dir, 'c.lua'),
     };
-    for (const row of ['a', 'b', 'c'] as const) wrkScript(scripts[row], targets[row].prefix, targets[row].ids, targets[row].suffix);
+    for (const row of ROWS) wrkScript(scripts[row], targets[row].prefix, targets[row].ids, targets[row].suffix);
 
-    say(`warm-up: 3 s each; then ${ROUNDS} rounds x 3 rows x ${SECONDS} s, wrk -t1 -c${CONNECTIONS}`);
-    for (const row of ['a', 'b', 'c'] as const) await wrk(targets[row].base, scripts[row], 3, CONNECTIONS);
-    const rows: Record<'a' | 'b' | 'c', WrkResult[]> = { a: [], b: [], c: [] };
+    say(`warm-up: 3 s each; then ${ROUNDS} rounds x ${ROWS.length} rows x ${SECONDS} s, wrk -t1 -c${CONNECTIONS}`);
+    for (const row of ROWS) await wrk(targets[row].base, scripts[row], 3, CONNECTIONS);
+    const rows: Record<Row, WrkResult[]> = { a: [], a2: [], b: [], c: [] };
     // CPU time of the serving process per request (Linux /proc): steadier than req/s when the
     // machine's other tenants come and go, and it says which process does the work.
-    const cpuUs: Record<'a' | 'b' | 'c', number[]> = { a: [], b: [], c: [] };
+    const cpuUs: Record<Row, number[]> = { a: [], a2: [], b: [], c: [] };
     for (let r = 0; r < ROUNDS; r++) {
-      for (const row of ['a', 'b', 'c'] as const) {
-        const pid = row === 'a' ? bare.pid : service.pid;
+      for (const row of ROWS) {
+        const pid = row === 'a' ? bare.pid : row === 'a2' ? bare2.pid : service.pid;
         const cpu0 = processCpuUs(pid);
         const res = await wrk(targets[row].base, scripts[row], SECONDS, CONNECTIONS);
         const cpu1 = processCpuUs(pid);
@@ -392,7 +416,7 @@ async function main(): Promise<void> {
       }
     }
     const summary = Object.fromEntries(
-      (['a', 'b', 'c'] as const).map((row) => [
+      ROWS.map((row) => [
         row,
         {
           rps: median(rows[row].map((x) => x.rps)),
@@ -402,7 +426,7 @@ async function main(): Promise<void> {
           cpuUsPerRequest: cpuUs[row].length ? +median(cpuUs[row]).toFixed(1) : null,
         },
       ]),
-    ) as Record<'a' | 'b' | 'c', { rps: number; p50: number; p99: number; errors: number; cpuUsPerRequest: number | null }>;
+    ) as Record<Row, { rps: number; p50: number; p99: number; errors: number; cpuUsPerRequest: number | null }>;
 
     // 6. (b) at half of (a)'s throughput, paced: wrk with a think time per connection (delay()), the
     //    mean set so that the connections together send at the target rate. Two 3 s calibration
@@ -459,14 +483,18 @@ async function main(): Promise<void> {
       cpus: os.cpus().length,
       rows: {
         a_bare_get: summary.a,
+        a2_bare_get_service_server: summary.a2,
         b_known_users: summary.b,
         c_unknown_users: summary.c,
       },
       ratios: {
         b_over_a: +(summary.b.rps / summary.a.rps).toFixed(3),
         c_over_a: +(summary.c.rps / summary.a.rps).toFixed(3),
-        // The same comparison in server CPU per request: a's cost over b's (1 = as cheap as the ceiling).
-        cpu_a_over_b: summary.a.cpuUsPerRequest && summary.b.cpuUsPerRequest ? +(summary.a.cpuUsPerRequest / summary.b.cpuUsPerRequest).toFixed(3) : null,
+        b_over_a2: +(summary.b.rps / summary.a2.rps).toFixed(3),
+        c_over_a2: +(summary.c.rps / summary.a2.rps).toFixed(3),
+        // The same comparisons in server CPU per request: the bare app's cost over b's (1 = as cheap).
+        cpu_a_over_b: cpuRatio(summary.a, summary.b),
+        cpu_a2_over_b: cpuRatio(summary.a2, summary.b),
       },
       halfRate: { targetRps: rate, paced, pacedBare, autocannonBursts: limited },
       memory,
@@ -481,10 +509,12 @@ async function main(): Promise<void> {
         '',
         'row                                     req/s    p50 ms    p99 ms  errors  server CPU us/req',
         `(a) bare express + 1 ioredis GET    ${f(summary.a.rps, 0)} ${f(summary.a.p50)} ${f(summary.a.p99)}  ${summary.a.errors}  ${summary.a.cpuUsPerRequest ?? 'n/a'}`,
+        `(a2) the same, service's HTTP server${f(summary.a2.rps, 0)} ${f(summary.a2.p50)} ${f(summary.a2.p99)}  ${summary.a2.errors}  ${summary.a2.cpuUsPerRequest ?? 'n/a'}`,
         `(b) recommendations, known users    ${f(summary.b.rps, 0)} ${f(summary.b.p50)} ${f(summary.b.p99)}  ${summary.b.errors}  ${summary.b.cpuUsPerRequest ?? 'n/a'}`,
         `(c) recommendations, unknown users  ${f(summary.c.rps, 0)} ${f(summary.c.p50)} ${f(summary.c.p99)}  ${summary.c.errors}  ${summary.c.cpuUsPerRequest ?? 'n/a'}`,
         '',
         `b/a = ${result.ratios.b_over_a}   c/a = ${result.ratios.c_over_a}   server CPU per request a/b = ${result.ratios.cpu_a_over_b ?? 'n/a'}   ((a) is bare Express; (b) and (c) are \`recs serve\` at LOG_LEVEL=info, through Express too)`,
+        `b/a2 = ${result.ratios.b_over_a2}   c/a2 = ${result.ratios.c_over_a2}   server CPU per request a2/b = ${result.ratios.cpu_a2_over_b ?? 'n/a'}   ((a2) is (a) on the service's HTTP server construction: the service's own overhead on equal footing)`,
         `(b) at half of a, ${rate} req/s, paced (wrk, Poisson-like think time per connection): ${paced.rps.toFixed(0)} req/s, p50 ${paced.p50.toFixed(2)} ms, p99 ${paced.p99.toFixed(2)} ms, errors ${paced.errors + paced.non2xx}`,
         `(a) paced the same way at the same rate, for reference (the ceiling's own tail): ${pacedBare.rps.toFixed(0)} req/s, p50 ${pacedBare.p50.toFixed(2)} ms, p99 ${pacedBare.p99.toFixed(2)} ms, errors ${pacedBare.errors + pacedBare.non2xx}`,
         `(b) at half of a, ${rate} req/s, autocannon overallRate (each second's quota sent in one burst): ${limited.rps.toFixed(0)} req/s, p50 ${limited.p50} ms, p90 ${limited.p90} ms, p99 ${limited.p99} ms, max ${limited.max} ms, non-2xx ${limited.non2xx}, errors ${limited.errors}`,

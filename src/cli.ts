@@ -10,6 +10,7 @@ import { loadConfig, AppConfig } from './config';
 import { configureLogger, Logger } from './logger';
 import { openStores, buildRuntime, Runtime } from './wiring';
 import { createApp } from './serving/app';
+import { createHttpServer } from './serving/httpServer';
 import type { Database } from './storage/ports';
 import type { RecommendationCache } from './storage/cache/port';
 import { IMPORT_FORMATS, ImportFormat } from './import/formats';
@@ -109,7 +110,7 @@ export async function startServer(rt: Runtime, port: number, logger: Logger): Pr
     if (closing && !this.headersSent) this.setHeader('Connection', 'close');
     return writeHead.call(this, code, reason, headers);
   } as typeof proto.writeHead;
-  const server = http.createServer(app);
+  const server = createHttpServer(app);
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

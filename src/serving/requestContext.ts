@@ -1,6 +1,6 @@
 /**
- * Per-request bookkeeping: the request id, the security headers, and at the response's `close` the
- * request's timing (metrics) and access line (requestLog.ts).
+ * Per-request bookkeeping: the security headers, and at the response's `close` the request's timing
+ * (metrics) and access line (requestLog.ts, which also names the request's id).
  *
  * The storefront's read routes call the step themselves, first thing, so a hot request walks no
  * router layer before its route; every other request gets it from the requestContext() middleware.
@@ -14,7 +14,7 @@ import type { Request, RequestHandler } from 'express';
 import type { ServerResponse } from 'http';
 import type { Logger } from '../logger';
 import type { Metrics } from './metrics';
-import { logAccess, requestIdOf } from './requestLog';
+import { logAccess } from './requestLog';
 import { setSecurityHeaders } from './security';
 
 declare module 'http' {
@@ -51,7 +51,6 @@ export function requestBookkeeping(responsePrototype: ServerResponse, logger: Lo
     return emit.apply(this, arguments as unknown as Parameters<ServerResponse['emit']>);
   } as ServerResponse['emit'];
   return (req, res, headersAtSend = false) => {
-    req.id = requestIdOf(req);
     res.recsStartedAt = performance.now();
     if (!headersAtSend) setSecurityHeaders(req, res);
   };

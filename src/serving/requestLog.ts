@@ -1,22 +1,16 @@
 /**
  * Request ids and access logs, cheap enough for the hot path.
  *
- * Every request gets `req.id` (requestContext.ts): the caller's `X-Request-Id` (first 64 characters)
- * or a process tag plus a counter (no random draw per request). When the response is done one access
- * line is logged at a level chosen by its outcome: `error` for 5xx, `info` for 4xx and for requests
- * the client abandoned, `debug` for the rest. Nothing is built for a line whose level is off, so with
- * the default `LOG_LEVEL=info` a successful answer costs one id; `LOG_LEVEL=debug` logs every request.
+ * When the response is done one access line is logged at a level chosen by its outcome: `error` for
+ * 5xx, `info` for 4xx and for requests the client abandoned, `debug` for the rest. The line carries the
+ * request id: the caller's `X-Request-Id` (first 64 characters) or a process tag plus a counter (no
+ * random draw per request). Nothing is built for a line whose level is off, not even the id (reading
+ * the request's headers builds Node's header object): with the default `LOG_LEVEL=info` a successful
+ * answer costs nothing here; `LOG_LEVEL=debug` logs every request.
  */
 import { randomBytes } from 'crypto';
 import type { IncomingMessage, ServerResponse } from 'http';
 import type { Logger } from '../logger';
-
-declare module 'http' {
-  interface IncomingMessage {
-    /** Set by requestContext(): the request id used in its access line. */
-    id?: string;
-  }
-}
 
 const PROCESS_TAG = randomBytes(4).toString('hex');
 let requestCounter = 0;
@@ -43,7 +37,7 @@ export function logAccess(logger: Logger, req: IncomingMessage, res: ServerRespo
   if (!logger.isLevelEnabled(level)) return;
   logger[level](
     {
-      req: { id: req.id, method: req.method, url: req.url },
+      req: { id: requestIdOf(req), method: req.method, url: req.url },
       res: { statusCode: res.statusCode },
       responseTime: Math.round(performance.now() - started),
     },

@@ -13,6 +13,7 @@ import type { AddressInfo } from 'net';
 import request from 'supertest';
 import type { Browser, Page } from 'playwright-core';
 import { openTestStack, TestStack } from '../helpers/stack';
+import { createHttpServer } from '../../src/serving/httpServer';
 import { launchChromium, pixelStats } from '../helpers/browser';
 import { generateStorefront } from '../../src/sample/storefront';
 
@@ -77,7 +78,7 @@ describe('operator console (real stores, headless Chromium)', () => {
     expect(trained.status).toBe('live');
     await stack.rt.live.start();
 
-    server = http.createServer(stack.app);
+    server = createHttpServer(stack.app);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 

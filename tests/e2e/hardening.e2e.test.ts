@@ -12,6 +12,7 @@ import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import { openTestStack, TestStack } from '../helpers/stack';
+import { createHttpServer } from '../../src/serving/httpServer';
 import { generateStorefront } from '../../src/sample/storefront';
 
 jest.setTimeout(120_000);
@@ -62,7 +63,7 @@ describe('hardening: fuzzed bad input, auth, headers (real stores)', () => {
     await stack.rt.live.start();
     knownUser = sample.events[sample.events.length - 1].userId;
     knownItem = sample.items[0].itemId;
-    server = http.createServer(stack.app);
+    server = createHttpServer(stack.app);
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   });
 

@@ -1,0 +1,71 @@
+import http from 'http';
+import type { AddressInfo } from 'net';
+import express from 'express';
+import { createHttpServer } from './httpServer';
+
+/** Own property names and symbols of `o`, as strings. */
+const ownKeys = (o: object) => Reflect.ownKeys(o).map(String);
+
+function get(server: http.Server, path: string): Promise<{ status: number; body: string }> {
+  const { port } = server.address() as AddressInfo;
+  return new Promise((resolve, reject) => {
+    http
+      .get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+        let body = '';
+        res.on('data', (d) => (body += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      })
+      .on('error', reject);
+  });
+}
+
+describe('createHttpServer', () => {
+  let server: http.Server;
+  let seen: { reqProto: boolean; resProto: boolean; instance: boolean; addedReq: string[]; addedRes: string[]; status: number } | null;
+
+  beforeAll(async () => {
+    const app = express();
+    app.disable('x-powered-by');
+    let before: { req: Set<string>; res: Set<string> } | null = null;
+    // Records own keys as the request enters the app, then what a routed answer added.
+    app.get('/items/:id', (req, res) => {
+      res.on('finish', () => {
+        seen = {
+          reqProto: Object.getPrototypeOf(req) === app.request,
+          resProto: Object.getPrototypeOf(res) === app.response,
+          instance: req instanceof http.IncomingMessage && res instanceof http.ServerResponse,
+          addedReq: ownKeys(req).filter((k) => !before!.req.has(k)),
+          addedRes: ownKeys(res).filter((k) => !before!.res.has(k)),
+          status: res.statusCode,
+        };
+      });
+      res.json({ id: req.params.id, path: req.path, query: req.query });
+    });
+    server = createHttpServer(app);
+    server.prependListener('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+      before = { req: new Set(ownKeys(req)), res: new Set(ownKeys(res)) };
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  });
+
+  afterAll(async () => {
+    await new Promise((r) => server.close(r));
+  });
+
+  it("answers through Express with Express's prototypes and getters intact", async () => {
+    seen = null;
+    const res = await get(server, '/items/42?x=1');
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body)).toEqual({ id: '42', path: '/items/42', query: { x: '1' } });
+    expect(seen).toMatchObject({ reqProto: true, resProto: true, instance: true, status: 200 });
+    expect((await get(server, '/nothing-here')).status).toBe(404);
+  });
+
+  it('declares up front what Express and its router add to a routed request and its response', async () => {
+    seen = null;
+    await get(server, '/items/7');
+    // Only the router's private tracing symbol is still added (it cannot be named from outside).
+    expect(seen!.addedReq.filter((k) => !k.startsWith('Symbol('))).toEqual([]);
+    expect(seen!.addedRes.filter((k) => !k.startsWith('Symbol('))).toEqual([]);
+  });
+});
