@@ -62,10 +62,11 @@ describe('createHttpServer', () => {
   });
 
   it('declares up front what Express and its router add to a routed request and its response', async () => {
+    // The router's private symbols are learned from the first routed requests.
+    await get(server, '/items/6');
     seen = null;
     await get(server, '/items/7');
-    // Only the router's private tracing symbol is still added (it cannot be named from outside).
-    expect(seen!.addedReq.filter((k) => !k.startsWith('Symbol('))).toEqual([]);
-    expect(seen!.addedRes.filter((k) => !k.startsWith('Symbol('))).toEqual([]);
+    expect(seen!.addedReq).toEqual([]);
+    expect(seen!.addedRes).toEqual([]);
   });
 });

@@ -11,7 +11,8 @@
  * server construct its messages with subclasses (the `IncomingMessage` / `ServerResponse` options):
  * these declare those properties up front, holding what a read would have found anyway (undefined,
  * or the inherited default), so Express's writes only change values. None of them is an accessor
- * anywhere on Express's prototype chains.
+ * anywhere on Express's prototype chains. Express's router also keys its tracing state by module-
+ * private symbols: those are learned from the first requests it routed and declared from then on.
  */
 import http from 'http';
 import type { Socket } from 'net';
@@ -22,11 +23,18 @@ type Fields = Record<string, unknown>;
 /** Set by Express and its router on every routed request (and by the body parser on writes). */
 const REQUEST_FIELDS = ['res', 'next', 'baseUrl', 'originalUrl', '_parsedUrl', 'route', 'params', 'body'] as const;
 
+/** The router's own symbols (`router.tracing.*`) seen on routed requests, declared on later ones. */
+const routerSymbols: symbol[] = [];
+const ROUTER_SYMBOL = /^router\./;
+/** Requests inspected for router symbols; a route sets its symbols on every request it matches. */
+const LEARN_FROM = 64;
+
 class AppRequest extends http.IncomingMessage {
   constructor(socket: Socket) {
     super(socket);
-    const self = this as unknown as Fields;
+    const self = this as unknown as Fields & Record<symbol, unknown>;
     for (const name of REQUEST_FIELDS) self[name] = undefined;
+    for (const sym of routerSymbols) self[sym] = undefined;
     // EventEmitter's own default (its prototype's 0), made own at the first listener otherwise.
     self._eventsCount = 0;
   }
@@ -48,5 +56,15 @@ class AppResponse extends http.ServerResponse {
 }
 
 export function createHttpServer(app: Express): http.Server {
-  return http.createServer({ IncomingMessage: AppRequest, ServerResponse: AppResponse as typeof http.ServerResponse }, app);
+  const server = http.createServer({ IncomingMessage: AppRequest, ServerResponse: AppResponse as typeof http.ServerResponse }, app);
+  // After the app's listener: Express has routed the request synchronously by then.
+  let seen = 0;
+  const learn = (req: http.IncomingMessage) => {
+    for (const sym of Object.getOwnPropertySymbols(req)) {
+      if (ROUTER_SYMBOL.test(sym.description ?? '') && !routerSymbols.includes(sym)) routerSymbols.push(sym);
+    }
+    if (++seen >= LEARN_FROM) server.off('request', learn);
+  };
+  server.on('request', learn);
+  return server;
 }

@@ -86,6 +86,41 @@ describe('ResilientCache', () => {
     expect(calls.n).toBe(before); // open: the cache was not asked at all
   });
 
+  it('holds every call to its own deadline: answered calls resolve, hanging ones expire in start order', async () => {
+    // Answers at will: a call settles when the test says so (or never).
+    const pending: Array<(v: string | null) => void> = [];
+    const inner = new Proxy(new MemoryCache({ keys: new CacheKeys('t') }), {
+      get(target, prop, recv) {
+        if (prop === 'liveVersion') return () => new Promise<string | null>((resolve) => pending.push(resolve));
+        return Reflect.get(target, prop, recv);
+      },
+    }) as RecommendationCache;
+    // A threshold no test reaches: expiries here must not open the breaker and fail the rest fast.
+    const r = new ResilientCache(inner, { ...opts, timeoutMs: 40, failureThreshold: 1000 });
+    const t0 = performance.now();
+    const settledAt: Array<{ ok: boolean; ms: number; error?: string }> = [];
+    const track = (i: number, p: Promise<unknown>) =>
+      p.then(
+        () => (settledAt[i] = { ok: true, ms: performance.now() - t0 }),
+        (e: Error) => (settledAt[i] = { ok: false, ms: performance.now() - t0, error: e.message }),
+      );
+    const first = [0, 1, 2].map((i) => track(i, r.liveVersion()));
+    await new Promise((res) => setTimeout(res, 20));
+    const second = [3, 4].map((i) => track(i, r.liveVersion()));
+    pending[1]('v1'); // answered in time
+    pending[4]('v4');
+    await Promise.all([...first, ...second]);
+    pending[0]('late'); // after its deadline: ignored, no unhandled rejection
+    expect(settledAt.map((s) => s.ok)).toEqual([false, true, false, false, true]);
+    for (const i of [0, 2]) {
+      expect(settledAt[i].error).toMatch(/timed out after 40 ms/);
+      expect(settledAt[i].ms).toBeGreaterThanOrEqual(39);
+    }
+    // The later calls expire about 20 ms after the first ones.
+    expect(settledAt[3].ms).toBeGreaterThanOrEqual(settledAt[0].ms + 10);
+    expect(settledAt[3].ms).toBeLessThan(1000);
+  });
+
   it('probes once after openMs and recovers by itself when the cache is back', async () => {
     const { cache, mode } = flakyCache();
     const c = clock();
