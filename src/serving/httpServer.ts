@@ -35,8 +35,9 @@ class AppRequest extends http.IncomingMessage {
     const self = this as unknown as Fields & Record<symbol, unknown>;
     for (const name of REQUEST_FIELDS) self[name] = undefined;
     for (const sym of routerSymbols) self[sym] = undefined;
-    // EventEmitter's own default (its prototype's 0), made own at the first listener otherwise.
-    self._eventsCount = 0;
+    // EventEmitter's listener count, inherited (0) until the first listener makes it own: made own
+    // now, with the value it has.
+    self._eventsCount = self._eventsCount;
   }
 }
 
@@ -51,7 +52,7 @@ class AppResponse extends http.ServerResponse {
     self.recsStartedAt = undefined;
     self.statusCode = 200;
     self.statusMessage = undefined;
-    self._eventsCount = 0;
+    self._eventsCount = self._eventsCount;
   }
 }
 
