@@ -6,9 +6,9 @@
  * router layer before its route; every other request gets it from the requestContext() middleware.
  *
  * The `close` is caught by one hook on the app's response prototype (Express gives every `res` of
- * the app that prototype), not by a listener added to each response: adding a listener (and its
- * closure) was the largest single cost of this step in bench:serve's profile. The hook only acts on
- * responses whose request began here.
+ * the app that prototype), not by a listener and a closure added to each response (adding a listener
+ * showed in bench:serve's profile). The hook only acts on responses whose request began here; the
+ * start time lives on the response (`recsStartedAt`, declared up front by httpServer.ts).
  */
 import type { Request, RequestHandler } from 'express';
 import type { ServerResponse } from 'http';
