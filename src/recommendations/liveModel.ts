@@ -27,6 +27,12 @@ export class LiveModel {
   private timer: NodeJS.Timeout | null = null;
   private refreshing: Promise<void> | null = null;
   private overlayLoading: Promise<void> | null = null;
+  /**
+   * Availability per item index of one version under one overlay (the training-time flags with the
+   * API's changes applied), rebuilt when either changes: a request reads a byte per candidate instead
+   * of looking the item's id up in the overlay.
+   */
+  private availability: { version: LoadedVersion; overlay: CatalogView; flags: Uint8Array } | null = null;
 
   constructor(
     private readonly cache: RecommendationCache,
@@ -115,8 +121,18 @@ export class LiveModel {
 
   /** Whether an item may be shown: the API overlay wins over the training-time flag. */
   isAvailable(v: LoadedVersion, itemIndex: number): boolean {
-    const override = this.overlay.availability.get(v.meta.itemIds[itemIndex]);
-    if (override !== undefined) return override;
-    return v.meta.itemAvailable[itemIndex] === 1;
+    let a = this.availability;
+    if (a === null || a.version !== v || a.overlay !== this.overlay) a = this.availability = this.buildAvailability(v);
+    return a.flags[itemIndex] === 1;
+  }
+
+  private buildAvailability(v: LoadedVersion): { version: LoadedVersion; overlay: CatalogView; flags: Uint8Array } {
+    const flags = new Uint8Array(v.meta.itemIds.length);
+    for (let i = 0; i < flags.length; i++) flags[i] = v.meta.itemAvailable[i] === 1 ? 1 : 0;
+    for (const [id, available] of this.overlay.availability) {
+      const i = v.itemIndex.get(id);
+      if (i !== undefined) flags[i] = available ? 1 : 0;
+    }
+    return { version: v, overlay: this.overlay, flags };
   }
 }

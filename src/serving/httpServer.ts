@@ -20,9 +20,6 @@ import type { Express } from 'express';
 
 type Fields = Record<string, unknown>;
 
-/** Set by Express and its router on every routed request (and by the body parser on writes). */
-const REQUEST_FIELDS = ['res', 'next', 'baseUrl', 'originalUrl', '_parsedUrl', 'route', 'params', 'body'] as const;
-
 /** The router's own symbols (`router.tracing.*`) seen on routed requests, declared on later ones. */
 const routerSymbols: symbol[] = [];
 const ROUTER_SYMBOL = /^router\./;
@@ -33,7 +30,16 @@ class AppRequest extends http.IncomingMessage {
   constructor(socket: Socket) {
     super(socket);
     const self = this as unknown as Fields & Record<symbol, unknown>;
-    for (const name of REQUEST_FIELDS) self[name] = undefined;
+    // Set by Express and its router on every routed request (and by the body parser on writes);
+    // one named store each (a loop over names would make every store a keyed one).
+    self.res = undefined;
+    self.next = undefined;
+    self.baseUrl = undefined;
+    self.originalUrl = undefined;
+    self._parsedUrl = undefined;
+    self.route = undefined;
+    self.params = undefined;
+    self.body = undefined;
     for (const sym of routerSymbols) self[sym] = undefined;
     // EventEmitter's listener count, inherited (0) until the first listener makes it own: made own
     // now, with the value it has.
