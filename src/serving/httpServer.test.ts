@@ -1,22 +1,15 @@
 import http from 'http';
-import type { AddressInfo } from 'net';
 import express from 'express';
+import request from 'supertest';
 import { createHttpServer } from './httpServer';
 
 /** Own property names and symbols of `o`, as strings. */
 const ownKeys = (o: object) => Reflect.ownKeys(o).map(String);
 
-function get(server: http.Server, path: string): Promise<{ status: number; body: string }> {
-  const { port } = server.address() as AddressInfo;
-  return new Promise((resolve, reject) => {
-    http
-      .get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
-        let body = '';
-        res.on('data', (d) => (body += d));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      })
-      .on('error', reject);
-  });
+/** GET `path` from the listening `server` (supertest, on the server as it is). */
+async function get(server: http.Server, path: string): Promise<{ status: number; body: string }> {
+  const res = await request(server).get(path);
+  return { status: res.status, body: res.text };
 }
 
 describe('createHttpServer', () => {

@@ -48,10 +48,12 @@ class AppRequest extends http.IncomingMessage {
   }
 }
 
-class AppResponse extends http.ServerResponse {
-  // Node passes (req, options); the typings name only req.
-  constructor(...args: [http.IncomingMessage]) {
-    super(...args);
+/** Node's ServerResponse as Node calls it, with (req, options); the typings name only req. */
+const NodeServerResponse = http.ServerResponse as unknown as new (req: http.IncomingMessage, options?: object) => http.ServerResponse;
+
+class AppResponse extends NodeServerResponse {
+  constructor(req: http.IncomingMessage, options?: object) {
+    super(req, options);
     const self = this as unknown as Fields;
     // Express's per-response locals, this service's request timing (requestContext.ts), and the
     // status fields Node keeps on the prototype until writeHead (their defaults there: 200, none).
