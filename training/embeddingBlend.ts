@@ -50,7 +50,10 @@ export function embeddingSource(model: EmbeddingModel, ds: Dataset, weight: numb
   };
 }
 
-/** Chooses the embedding's blend weight on a validation split of `ds`. */
+/**
+ * Chooses the embedding's blend weight on a validation split of `ds`: fold 1 only (tuning.ts pools
+ * nested folds for the cheap rank parameters; an embedding fit per fold would multiply its cost).
+ */
 export async function chooseEmbeddingWeight(ds: Dataset, policy: Policy, fit: FitOptions): Promise<EmbeddingChoice> {
   const t0 = Date.now();
   const cfg = policy.training.embedding;

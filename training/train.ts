@@ -103,7 +103,7 @@ export async function trainModels(dataset: Dataset, policy: Policy, opts: TrainO
       embedding: embeddingModel
         ? { ...emb.choice, dim: embeddingModel.dim, backend: embeddingModel.info.backend, fitSeconds: embeddingModel.info.fitSeconds }
         : emb.choice,
-      tuning: { kind: tuned.kind, cases: tuned.cases, before: tuned.before, after: tuned.after, seconds: tuned.seconds },
+      tuning: { kind: tuned.kind, cases: tuned.cases, folds: tuned.folds, before: tuned.before, after: tuned.after, seconds: tuned.seconds },
       highValueThreshold: Number.isFinite(segments.highValueThreshold) ? segments.highValueThreshold : null,
       events: ds.nEvents,
     },

@@ -3,7 +3,7 @@ import type { StoreEvent } from '../src/domain/types';
 import { DatasetBuilder } from './dataset';
 import { fitModel } from './model';
 import { DEFAULT_RANK } from './rank';
-import { carveValidation, MIN_VALIDATION_CASES, scoreParams, searchRankParams, tuneRankParams, validationKind } from './tuning';
+import { carveValidation, carveValidationFolds, fitFolds, MIN_VALIDATION_CASES, scoreFolds, scoreParams, searchRankParams, tuneRankParams, validationKind } from './tuning';
 import { ev } from './testkit';
 
 const policy = buildPolicy();
@@ -94,7 +94,8 @@ describe('tuneRankParams', () => {
     const r1 = tuneRankParams(ds, policy, { start: { refindWeight: 0 } });
     const r2 = tuneRankParams(ds, policy, { start: { refindWeight: 0 } });
     expect(r1.kind).toBe('purchase');
-    expect(r1.cases).toBe(80);
+    expect(r1.folds).toBe(2); // round two's purchases, then round one's
+    expect(r1.cases).toBe(160);
     expect(r1.params).toEqual(r2.params);
     expect(r1.after).toEqual(r2.after);
     expect(r1.after.hr10 + r1.after.ndcg10).toBeGreaterThanOrEqual(r1.before.hr10 + r1.before.ndcg10);
@@ -115,10 +116,9 @@ describe('tuneRankParams', () => {
         events.push(ev(`s${u}`, `own${u}r${off}`, 'purchase', 4.2 + off + t));
       }
     }
-    const split = carveValidation(build(events));
-    const fitted = fitModel(split.train, policy);
+    const folds = fitFolds([carveValidation(build(events))], policy);
     const start = { ...DEFAULT_RANK, refindWeight: 4 };
-    const r = searchRankParams(split, fitted, start, { refindAlpha: [0, 0.5] }, 1, 0);
+    const r = searchRankParams(folds, start, { refindAlpha: [0, 0.5] }, 1, 0);
     expect(r.params.refindAlpha).toBe(0.5);
     expect(r.after.ndcg10).toBeGreaterThan(r.before.ndcg10);
   });
@@ -127,8 +127,40 @@ describe('tuneRankParams', () => {
     const ds = shop(60);
     const split = carveValidation(ds);
     const fitted = fitModel(split.train, policy);
-    const r = searchRankParams(split, fitted, { ...DEFAULT_RANK, refindWeight: 0 }, { refindWeight: [0, 4] }, 1, 0);
+    const r = searchRankParams([{ split, fitted }], { ...DEFAULT_RANK, refindWeight: 0 }, { refindWeight: [0, 4] }, 1, 0);
     expect(r.after).toEqual(scoreParams(split, fitted, r.params));
     expect(r.evaluations).toBe(2);
   });
+
+  it('pools folds case by case: the pooled score is the case-weighted mean of the folds', () => {
+    const ds = shop(60);
+    const folds = fitFolds(carveValidationFolds(ds), policy);
+    expect(folds.map((f) => f.split.cases.length)).toEqual([60, 60]);
+    const p = { ...DEFAULT_RANK, refindWeight: 0 };
+    const [a, b] = folds.map((f) => scoreParams(f.split, f.fitted, p));
+    expect(scoreFolds(folds, p).ndcg10).toBeCloseTo((a.ndcg10 + b.ndcg10) / 2, 12);
+    expect(scoreFolds(folds, p).hr10).toBeCloseTo((a.hr10 + b.hr10) / 2, 12);
+  });
+});
+
+describe('carveValidationFolds', () => {
+  it("carves fold 2 from fold 1's training side: each user's earlier purchase, nothing from its future", () => {
+    const ds = shop(60);
+    const [f1, f2, f3] = carveValidationFolds(ds);
+    expect(f3).toBeUndefined(); // a third round does not exist
+    const name = (s: typeof f1, x: number): [string, string] => [ds.userIds[s.cases[x].user], ds.itemIds[s.cases[x].item]];
+    expect(name(f1, 0)).toEqual(['s0', 'own0r1']);
+    expect(name(f2, 0)).toEqual(['s0', 'own0r0']);
+    // Fold 2's training side keeps no event at or after the user's fold-2 target purchase.
+    const t = f2.train;
+    for (let u = 0; u < t.nUsers; u++) {
+      for (let k = t.userStart[u]; k < t.userStart[u + 1]; k++) expect(t.itemIds[t.evItem[k]]).not.toMatch(/r1$/);
+    }
+  });
+
+  it('stops at the case budget and at folds smaller than MIN_VALIDATION_CASES', () => {
+    expect(carveValidationFolds(shop(60), 'purchase', 60)).toHaveLength(1); // budget spent by fold 1
+    expect(carveValidationFolds(shop(MIN_VALIDATION_CASES - 1))).toHaveLength(1); // fold 2 too small
+  });
+});
 });

@@ -1,8 +1,13 @@
 /**
- * Per-run tuning of the ranking blend on a validation split carved from the training data (never
+ * Per-run tuning of the ranking blend on validation splits carved from the training data (never
  * on a protocol's test split): the same kind of split as the protocol the data calls for, one level
  * down, then a small deterministic coordinate search over RankParams. Both the trainer (publish)
  * and `evaluate()`'s `published` model call tuneRankParams, so what is evaluated is what is served.
+ *
+ * Small data gives few validation cases (one per purchasing user), so the search pools nested
+ * folds: fold 2 is carved the same way from fold 1's training side (each user's purchase before
+ * fold 1's target), and so on, until MAX_VALIDATION_CASES or MAX_VALIDATION_FOLDS. Every fold's
+ * model is fitted on its own training side, so no fold sees its targets.
  *
  *  - data with purchases (storefront, exclusion `bought`): per user, the last purchase that has an
  *    earlier event is the target (ties: larger item id), the history is every event strictly
@@ -85,6 +90,41 @@ export function carveValidation(ds: Dataset, kind: 'purchase' | 'loo' = validati
   return { train: filterDataset(ds, keep), cases, exclude };
 }
 
+/** Nested folds are pooled up to this many (see the file comment). */
+export const MAX_VALIDATION_FOLDS = 4;
+
+/**
+ * Fold 1 is carveValidation(ds); fold f + 1 is carved from fold f's training side. A further fold
+ * joins while the pooled cases stay under maxCases and it has at least MIN_VALIDATION_CASES.
+ */
+export function carveValidationFolds(
+  ds: Dataset,
+  kind: 'purchase' | 'loo' = validationKind(ds),
+  maxCases = MAX_VALIDATION_CASES,
+  maxFolds = MAX_VALIDATION_FOLDS,
+): Split[] {
+  const folds = [carveValidation(ds, kind, maxCases)];
+  let pooled = folds[0].cases.length;
+  while (folds.length < maxFolds && pooled < maxCases) {
+    const next = carveValidation(folds[folds.length - 1].train, kind, maxCases - pooled);
+    if (next.cases.length < MIN_VALIDATION_CASES) break;
+    folds.push(next);
+    pooled += next.cases.length;
+  }
+  return folds;
+}
+
+/** One validation fold with the model parts fitted on its training side. */
+export interface ValidationFold {
+  split: Split;
+  fitted: FittedModel;
+}
+
+/** Fits every fold's model parts on that fold's training side. */
+export function fitFolds(splits: Split[], policy: Policy, fit: FitOptions = {}): ValidationFold[] {
+  return splits.map((split) => ({ split, fitted: fitModel(split.train, policy, fit) }));
+}
+
 export interface ParamScore {
   hr10: number;
   ndcg10: number;
@@ -96,6 +136,23 @@ export interface ParamScore {
 export function scoreParams(split: Split, fitted: FittedModel, params: RankParams, k = 20): ParamScore {
   // Every case ranked exactly as `new Ranker(model).rank(user, k, exclude, true)`; on all threads at scale.
   return scoreCases(split, { ...fitted.model, params }, k);
+}
+
+/** Scores one RankParams setting on pooled folds: every case counts once, whatever its fold. */
+export function scoreFolds(folds: ValidationFold[], params: RankParams): ParamScore {
+  const sum: ParamScore = { hr10: 0, ndcg10: 0, hr20: 0, ndcg20: 0 };
+  let n = 0;
+  for (const f of folds) {
+    const s = scoreParams(f.split, f.fitted, params);
+    const m = f.split.cases.length;
+    sum.hr10 += s.hr10 * m;
+    sum.ndcg10 += s.ndcg10 * m;
+    sum.hr20 += s.hr20 * m;
+    sum.ndcg20 += s.ndcg20 * m;
+    n += m;
+  }
+  const d = Math.max(1, n);
+  return { hr10: sum.hr10 / d, ndcg10: sum.ndcg10 / d, hr20: sum.hr20 / d, ndcg20: sum.ndcg20 / d };
 }
 
 /** The objective the search maximises: NDCG@10 plus HR@10 (HR is what a storefront sees, NDCG breaks its ties). */
@@ -157,7 +214,9 @@ export interface TuneOptions {
 export interface TuneResult {
   params: RankParams;
   kind: 'purchase' | 'loo';
+  /** Validation cases, pooled over the folds. */
   cases: number;
+  folds: number;
   /** Validation scores of the start and of the chosen params. */
   before: ParamScore;
   after: ParamScore;
@@ -169,7 +228,7 @@ export interface TuneResult {
  * Coordinate search: for each parameter in turn, try its values with the others fixed and keep the
  * best (ties and gains below minGain keep the current value). Deterministic: fixed order, fixed data.
  */
-export function searchRankParams(split: Split, fitted: FittedModel, start: RankParams, space: SearchSpace, rounds = 2, minGain = 0.002): {
+export function searchRankParams(folds: ValidationFold[], start: RankParams, space: SearchSpace, rounds = 2, minGain = 0.002): {
   params: RankParams;
   before: ParamScore;
   after: ParamScore;
@@ -181,7 +240,7 @@ export function searchRankParams(split: Split, fitted: FittedModel, start: RankP
     const key = JSON.stringify(p);
     let s = cache.get(key);
     if (!s) {
-      s = scoreParams(split, fitted, p);
+      s = scoreFolds(folds, p);
       cache.set(key, s);
       evaluations++;
     }
@@ -220,21 +279,23 @@ export function tuneRankParams(ds: Dataset, policy: Policy, opts: TuneOptions = 
   const t0 = process.hrtime.bigint();
   const start: RankParams = { ...DEFAULT_RANK, ...opts.fit?.rank, ...opts.start };
   const kind = validationKind(ds);
-  const split = carveValidation(ds, kind);
+  const splits = carveValidationFolds(ds, kind);
+  const cases = splits.reduce((n, s) => n + s.cases.length, 0);
   const empty: ParamScore = { hr10: 0, ndcg10: 0, hr20: 0, ndcg20: 0 };
-  if (split.cases.length < MIN_VALIDATION_CASES) {
-    return { params: start, kind, cases: split.cases.length, before: empty, after: empty, evaluations: 0, seconds: 0 };
+  if (cases < MIN_VALIDATION_CASES) {
+    return { params: start, kind, cases, folds: splits.length, before: empty, after: empty, evaluations: 0, seconds: 0 };
   }
-  const fitted = fitModel(split.train, policy, { ...opts.fit, rank: start });
+  const folds = fitFolds(splits, policy, { ...opts.fit, rank: start });
   const space = opts.space ?? (kind === 'purchase' ? PURCHASE_SPACE : LOO_SPACE);
-  const minGain = opts.minGain ?? Math.max(0.002, 2 / split.cases.length);
-  const r = searchRankParams(split, fitted, start, space, opts.rounds ?? 2, minGain);
+  const minGain = opts.minGain ?? Math.max(0.002, 2 / cases);
+  const r = searchRankParams(folds, start, space, opts.rounds ?? 2, minGain);
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   opts.log?.(
-    `tuned rank params on ${split.cases.length} ${kind} validation cases in ${seconds.toFixed(2)}s (${r.evaluations} settings): ` +
+    `tuned rank params on ${cases} ${kind} validation cases (${splits.map((s) => s.cases.length).join(' + ')} in ${splits.length} folds) ` +
+      `in ${seconds.toFixed(2)}s (${r.evaluations} settings): ` +
       `HR@10 ${r.before.hr10.toFixed(4)} -> ${r.after.hr10.toFixed(4)}, NDCG@10 ${r.before.ndcg10.toFixed(4)} -> ${r.after.ndcg10.toFixed(4)}`,
   );
-  return { params: r.params, kind, cases: split.cases.length, before: r.before, after: r.after, evaluations: r.evaluations, seconds };
+  return { params: r.params, kind, cases, folds: splits.length, before: r.before, after: r.after, evaluations: r.evaluations, seconds };
 }
 
 /** Below this many validation cases the search would fit noise: defaults are kept. */
