@@ -19,7 +19,7 @@ import { readAllEvents } from '../src/import/reader';
 import { Dataset, entryPositions, userItemMatrix } from '../training/dataset';
 import { itemcfOnly, splitLoo } from '../training/evaluate';
 import { DEFAULT_RANK } from '../training/rank';
-import { carveValidationFolds, fitFolds, ValidationFold, scoreParams } from '../training/tuning';
+import { carveValidationFolds, fitFolds, pooledCases, scoreFolds, ValidationFold } from '../training/tuning';
 import { dataDir } from './quality';
 
 /** In-place Gauss-Jordan inverse of a symmetric positive definite n x n matrix (no pivoting needed). */
@@ -88,24 +88,23 @@ async function main(): Promise<void> {
   if (!fs.existsSync(file)) throw new Error(`missing ${file}`);
   const data = await readAllEvents(file, 'movielens');
   const test = splitLoo(data.events, data.items);
-  const folds = fitFolds(carveValidationFolds(test.train, 'loo', 5000, 2), DEFAULT_POLICY);
+  const splits = carveValidationFolds(test.train, 'loo', 5000, 2);
+  const folds = fitFolds(splits, DEFAULT_POLICY);
   const params = itemcfOnly(DEFAULT_RANK);
-  const cases = folds.reduce((n, f) => n + f.split.cases.length, 0);
+  const cases = pooledCases(splits);
   process.stdout.write(`ml-100k loo validation: ${cases} cases in ${folds.length} folds, ${test.train.nItems} items\n`);
+  /** Scores the folds with each fold's neighbour rows from `similar` (its fit timed when it is one). */
   const row = (label: string, similar: (f: ValidationFold) => Csr): void => {
-    let hr = 0;
-    let ndcg = 0;
     let fitMs = 0;
-    for (const f of folds) {
+    const withRows = folds.map((f) => {
       const t0 = Date.now();
       const rows = similar(f);
       fitMs += Date.now() - t0;
-      const s = scoreParams(f.split, { ...f.fitted, model: { ...f.fitted.model, similar: rows } }, params);
-      hr += s.hr10 * f.split.cases.length;
-      ndcg += s.ndcg10 * f.split.cases.length;
-    }
+      return { split: f.split, fitted: { ...f.fitted, model: { ...f.fitted.model, similar: rows } } };
+    });
+    const s = scoreFolds(withRows, params);
     const fit = fitMs > 0 ? `fit ${(fitMs / 1000 / folds.length).toFixed(1)} s per fold` : '';
-    process.stdout.write(`  ${label.padEnd(30)} HR@10 ${(hr / cases).toFixed(4)}  NDCG@10 ${(ndcg / cases).toFixed(4)}  ${fit}\n`);
+    process.stdout.write(`  ${label.padEnd(30)} HR@10 ${s.hr10.toFixed(4)}  NDCG@10 ${s.ndcg10.toFixed(4)}  ${fit}\n`);
   };
   row('itemcf (the trainer\'s)', (f) => f.fitted.similar);
   const k = DEFAULT_POLICY.training.neighbours;

@@ -350,19 +350,19 @@ async function main(): Promise<void> {
     }
 
     // 4. The two servers, each in its own process.
-    const barePort = await freePort();
     const nodeArgs = CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(CPU_PROF)] : [];
-    const bare = spawn(process.execPath, [...nodeArgs, __filename, '--bare-child'], {
-      env: { ...process.env, REDIS_URL: redisUrl, PORT: String(barePort) },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    children.push(bare);
-    const bare2Port = await freePort();
-    const bare2 = spawn(process.execPath, [...nodeArgs, __filename, '--bare-child'], {
-      env: { ...process.env, REDIS_URL: redisUrl, PORT: String(bare2Port), BARE_SERVER: 'service' },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    children.push(bare2);
+    /** A bare app child (row a, or a2 with BARE_SERVER=service) on a free port. */
+    const spawnBare = async (env: Record<string, string> = {}): Promise<{ child: ChildProcess; port: number }> => {
+      const port = await freePort();
+      const child = spawn(process.execPath, [...nodeArgs, __filename, '--bare-child'], {
+        env: { ...process.env, REDIS_URL: redisUrl, PORT: String(port), ...env },
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
+      children.push(child);
+      return { child, port };
+    };
+    const { child: bare, port: barePort } = await spawnBare();
+    const { child: bare2, port: bare2Port } = await spawnBare({ BARE_SERVER: 'service' });
     const servicePort = await freePort();
     const recsBin = path.resolve(__dirname, '..', '..', 'bin', 'recs.js');
     const service = spawn(process.execPath, [...nodeArgs, recsBin, 'serve', '--port', String(servicePort)], {

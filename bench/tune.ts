@@ -13,7 +13,7 @@ import { readAllEvents } from '../src/import/reader';
 import { splitLoo, splitPurchase, TAOBAO_WINDOW } from '../training/evaluate';
 import { fitModel } from '../training/model';
 import { DEFAULT_RANK, RankParams } from '../training/rank';
-import { carveValidationFolds, fitFolds, objective, ParamScore, scoreFolds, scoreParams, searchRankParams, LOO_SPACE, PURCHASE_SPACE } from '../training/tuning';
+import { carveValidationFolds, fitFolds, objective, ParamScore, pooledCases, scoreFolds, scoreParams, searchRankParams, LOO_SPACE, PURCHASE_SPACE } from '../training/tuning';
 import { DATASETS, dataDir } from './quality';
 
 const fmt = (s: ParamScore): string => `HR@10 ${s.hr10.toFixed(4)} NDCG@10 ${s.ndcg10.toFixed(4)} HR@20 ${s.hr20.toFixed(4)}`;
@@ -43,9 +43,10 @@ async function main(): Promise<void> {
     const data = await readAllEvents(file, d.format);
     const test = d.protocol === 'loo' ? splitLoo(data.events, data.items) : splitPurchase(data.events, data.items, TAOBAO_WINDOW);
     const policy = DEFAULT_POLICY;
-    const folds = fitFolds(carveValidationFolds(test.train), policy);
+    const splits = carveValidationFolds(test.train);
+    const folds = fitFolds(splits, policy);
     const fitTest = fitModel(test.train, policy);
-    const cases = folds.reduce((n, f) => n + f.split.cases.length, 0);
+    const cases = pooledCases(splits);
     process.stdout.write(`${d.name}: validation ${cases} cases in ${folds.length} folds, test ${test.cases.length} cases\n`);
     const show = (label: string, p: RankParams): void => {
       const v = scoreFolds(folds, p);
@@ -55,7 +56,7 @@ async function main(): Promise<void> {
     show('defaults', DEFAULT_RANK);
     for (const s of sets) show(JSON.stringify(s), { ...DEFAULT_RANK, ...s });
     const t0 = Date.now();
-    const r = searchRankParams(folds, DEFAULT_RANK, d.protocol === 'loo' ? LOO_SPACE : PURCHASE_SPACE, 3, Math.max(0.002, 2 / cases));
+    const r = searchRankParams(folds, DEFAULT_RANK, d.protocol === 'loo' ? LOO_SPACE : PURCHASE_SPACE, 3);
     process.stdout.write(`  search: ${r.evaluations} settings in ${((Date.now() - t0) / 1000).toFixed(1)}s\n`);
     const changed = Object.fromEntries(Object.entries(r.params).filter(([k, v]) => !Object.is(v, DEFAULT_RANK[k as keyof RankParams])));
     show(`tuned ${JSON.stringify(changed)}`, r.params);

@@ -163,4 +163,3 @@ describe('carveValidationFolds', () => {
     expect(carveValidationFolds(shop(MIN_VALIDATION_CASES - 1))).toHaveLength(1); // fold 2 too small
   });
 });
-});

@@ -138,6 +138,16 @@ export function scoreParams(split: Split, fitted: FittedModel, params: RankParam
   return scoreCases(split, { ...fitted.model, params }, k);
 }
 
+/** Validation cases over all folds. */
+export function pooledCases(splits: readonly Split[]): number {
+  return splits.reduce((n, s) => n + s.cases.length, 0);
+}
+
+/** The search's noise guard for `cases` validation cases: two more hits' worth, at least 0.002. */
+export function minGainFor(cases: number): number {
+  return Math.max(0.002, 2 / cases);
+}
+
 /** Scores one RankParams setting on pooled folds: every case counts once, whatever its fold. */
 export function scoreFolds(folds: ValidationFold[], params: RankParams): ParamScore {
   const sum: ParamScore = { hr10: 0, ndcg10: 0, hr20: 0, ndcg20: 0 };
@@ -207,7 +217,7 @@ export interface TuneOptions {
   rounds?: number;
   /**
    * A change is kept only when it raises the objective by more than this (guards against noise);
-   * default max(0.002, 2 / cases): at least two more validation hits' worth.
+   * default minGainFor(the pooled cases).
    */
   minGain?: number;
   log?: (msg: string) => void;
@@ -230,7 +240,13 @@ export interface TuneResult {
  * Coordinate search: for each parameter in turn, try its values with the others fixed and keep the
  * best (ties and gains below minGain keep the current value). Deterministic: fixed order, fixed data.
  */
-export function searchRankParams(folds: ValidationFold[], start: RankParams, space: SearchSpace, rounds = 2, minGain = 0.002): {
+export function searchRankParams(
+  folds: ValidationFold[],
+  start: RankParams,
+  space: SearchSpace,
+  rounds = 2,
+  minGain = minGainFor(pooledCases(folds.map((f) => f.split))),
+): {
   params: RankParams;
   before: ParamScore;
   after: ParamScore;
@@ -282,15 +298,14 @@ export function tuneRankParams(ds: Dataset, policy: Policy, opts: TuneOptions = 
   const start: RankParams = { ...DEFAULT_RANK, ...opts.fit?.rank, ...opts.start };
   const kind = validationKind(ds);
   const splits = carveValidationFolds(ds, kind);
-  const cases = splits.reduce((n, s) => n + s.cases.length, 0);
+  const cases = pooledCases(splits);
   const empty: ParamScore = { hr10: 0, ndcg10: 0, hr20: 0, ndcg20: 0 };
   if (cases < MIN_VALIDATION_CASES) {
     return { params: start, kind, cases, folds: splits.length, before: empty, after: empty, evaluations: 0, seconds: 0 };
   }
   const folds = fitFolds(splits, policy, { ...opts.fit, rank: start });
   const space = opts.space ?? (kind === 'purchase' ? PURCHASE_SPACE : LOO_SPACE);
-  const minGain = opts.minGain ?? Math.max(0.002, 2 / cases);
-  const r = searchRankParams(folds, start, space, opts.rounds ?? 2, minGain);
+  const r = searchRankParams(folds, start, space, opts.rounds ?? 2, opts.minGain ?? minGainFor(cases));
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   opts.log?.(
     `tuned rank params on ${cases} ${kind} validation cases (${splits.map((s) => s.cases.length).join(' + ')} in ${splits.length} folds) ` +
