@@ -1,17 +1,22 @@
 /**
  * Measures the BPR embedding on a SPEC `loo` split: fit time and HR@10 / NDCG@10 of the
  * embedding alone (rank every item not in the user's training history by <p_u, q_i> + b_i, ties
- * to the smaller item id). Not part of the test suite; run after compiling, e.g.
+ * to the smaller item id). Not part of the test suite:
  *
- *   node dist/bench/embedding.js /work/shared/data/ml-100k/u.data [json-params]
+ *   npm run bench:embedding -- [u.data path] [json-params]
+ *
+ * The file defaults to ml-100k/u.data in the shared data directory (RECS_SHARED_DATA, else
+ * ../shared/data beside the repository, as for bench:quality).
  *
  * json-params overrides DEFAULT_EMBEDDING, e.g. '{"epochs":20,"dim":32}'.
  */
+import path from 'node:path';
 import { DEFAULT_POLICY } from '../src/config/policy';
 import { readAllEvents } from '../src/import/reader';
 import { userItemMatrix } from '../training/dataset';
 import { DEFAULT_EMBEDDING, EmbeddingModel, EmbeddingParams, fitEmbedding, itemNeighbours, scoreItems } from '../training/embedding';
 import { hitAndNdcg, splitLoo, Split } from '../training/evaluate';
+import { dataDir } from './quality';
 
 /** 1-based rank of the test item among all items not in the user's history (ties: smaller id first). */
 export function looMetrics(split: Split, model: EmbeddingModel): { hr10: number; ndcg10: number; hr20: number; ndcg20: number } {
@@ -43,8 +48,10 @@ export function looMetrics(split: Split, model: EmbeddingModel): { hr10: number;
 }
 
 async function main(): Promise<void> {
-  const file = process.argv[2] ?? '/work/shared/data/ml-100k/u.data';
-  const over = JSON.parse(process.argv[3] ?? '{}') as Partial<EmbeddingParams> & { seed?: number; every?: number; decay?: boolean };
+  // Either argument may be left out: a JSON object is the params, anything else the data file.
+  const args = process.argv.slice(2);
+  const file = args.find((a) => !a.trimStart().startsWith('{')) ?? path.join(dataDir(), 'ml-100k/u.data');
+  const over = JSON.parse(args.find((a) => a.trimStart().startsWith('{')) ?? '{}') as Partial<EmbeddingParams> & { seed?: number; every?: number; decay?: boolean };
   const { events, items } = await readAllEvents(file, 'movielens');
   const split = splitLoo(events, items);
   const ui = userItemMatrix(split.train, DEFAULT_POLICY, { decay: over.decay ?? false });

@@ -9,10 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { fitItemCf, DEFAULT_ITEMCF, ItemCfParams } from '../training/itemcf';
 import type { WeightedCsr } from '../training/dataset';
 import { DEFAULT_POLICY } from '../src/config/policy';
-
-function dataDir(): string {
-  return process.env.RECS_SHARED_DATA ?? path.resolve(__dirname, '..', '..', '..', 'shared', 'data');
-}
+import { dataDir } from './quality';
 
 /** Binary users x items CSR of u.data (user, item, rating, ts; tab separated). */
 function readMl100k(file: string): { ui: WeightedCsr; tieRank: Int32Array } {
