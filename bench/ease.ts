@@ -11,8 +11,6 @@
  *
  *   npm run build && node dist/bench/ease.js [--lambda 50,200,1000] [--proximity 0,2]
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import { DEFAULT_POLICY } from '../src/config/policy';
 import type { Csr } from '../src/model/versionMeta';
 import { readAllEvents } from '../src/import/reader';
@@ -20,7 +18,7 @@ import { Dataset, entryPositions, userItemMatrix } from '../training/dataset';
 import { itemcfOnly, splitLoo } from '../training/evaluate';
 import { DEFAULT_RANK } from '../training/rank';
 import { carveValidationFolds, fitFolds, pooledCases, scoreFolds, ValidationFold } from '../training/tuning';
-import { dataDir } from './quality';
+import { requireSharedData } from './lib/sharedData';
 
 /** In-place Gauss-Jordan inverse of a symmetric positive definite n x n matrix (no pivoting needed). */
 export function invertSpd(a: Float64Array, n: number): Float64Array {
@@ -84,8 +82,7 @@ function list(flag: string, fallback: number[]): number[] {
 }
 
 async function main(): Promise<void> {
-  const file = path.join(dataDir(), 'ml-100k/u.data');
-  if (!fs.existsSync(file)) throw new Error(`missing ${file}`);
+  const [file] = requireSharedData('bench:ease', ['ml-100k/u.data']);
   const data = await readAllEvents(file, 'movielens');
   const test = splitLoo(data.events, data.items);
   const splits = carveValidationFolds(test.train, 'loo', 5000, 2);

@@ -10,13 +10,12 @@
  *
  * json-params overrides DEFAULT_EMBEDDING, e.g. '{"epochs":20,"dim":32}'.
  */
-import path from 'node:path';
 import { DEFAULT_POLICY } from '../src/config/policy';
 import { readAllEvents } from '../src/import/reader';
 import { userItemMatrix } from '../training/dataset';
 import { DEFAULT_EMBEDDING, EmbeddingModel, EmbeddingParams, fitEmbedding, itemNeighbours, scoreItems } from '../training/embedding';
 import { hitAndNdcg, splitLoo, Split } from '../training/evaluate';
-import { dataDir } from './quality';
+import { requireSharedData } from './lib/sharedData';
 
 /** 1-based rank of the test item among all items not in the user's history (ties: smaller id first). */
 export function looMetrics(split: Split, model: EmbeddingModel): { hr10: number; ndcg10: number; hr20: number; ndcg20: number } {
@@ -50,7 +49,7 @@ export function looMetrics(split: Split, model: EmbeddingModel): { hr10: number;
 async function main(): Promise<void> {
   // Either argument may be left out: a JSON object is the params, anything else the data file.
   const args = process.argv.slice(2);
-  const file = args.find((a) => !a.trimStart().startsWith('{')) ?? path.join(dataDir(), 'ml-100k/u.data');
+  const file = args.find((a) => !a.trimStart().startsWith('{')) ?? requireSharedData('bench:embedding', ['ml-100k/u.data'])[0];
   const over = JSON.parse(args.find((a) => a.trimStart().startsWith('{')) ?? '{}') as Partial<EmbeddingParams> & { seed?: number; every?: number; decay?: boolean };
   const { events, items } = await readAllEvents(file, 'movielens');
   const split = splitLoo(events, items);

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { fitItemCf, DEFAULT_ITEMCF, ItemCfParams } from '../training/itemcf';
 import type { WeightedCsr } from '../training/dataset';
 import { DEFAULT_POLICY } from '../src/config/policy';
-import { dataDir } from './quality';
+import { requireSharedData } from './lib/sharedData';
 
 /** Binary users x items CSR of u.data (user, item, rating, ts; tab separated). */
 function readMl100k(file: string): { ui: WeightedCsr; tieRank: Int32Array } {
@@ -58,7 +58,7 @@ function best(fn: () => void, repeats: number): number {
 }
 
 export async function runItemCfComparison(log: (s: string) => void): Promise<void> {
-  const file = path.join(dataDir(), 'ml-100k', 'u.data');
+  const [file] = requireSharedData('bench:train --itemcf', ['ml-100k/u.data']);
   const k = DEFAULT_POLICY.training.neighbours;
   const repeats = 5;
   const { ui, tieRank } = readMl100k(file);

@@ -7,11 +7,11 @@
  *
  * Data directory: RECS_SHARED_DATA, else ../shared/data beside the repository root.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_POLICY } from '../src/config/policy';
 import { readAllEvents } from '../src/import/reader';
 import { evaluate, EvaluationReport, Protocol, TAOBAO_WINDOW } from '../training/evaluate';
+import { requireSharedData } from './lib/sharedData';
 
 interface PeerFigure {
   model: string;
@@ -61,11 +61,6 @@ export const DATASETS: BenchDataset[] = [
   },
 ];
 
-/** dist/bench/quality.js -> <repo>/.. /shared/data (the repository's sibling `shared`). */
-export function dataDir(): string {
-  return process.env.RECS_SHARED_DATA ?? path.resolve(__dirname, '../../..', 'shared/data');
-}
-
 const f4 = (x: number | undefined): string => (x === undefined ? '     -' : x.toFixed(4));
 const f2 = (x: number | undefined): string => (x === undefined ? '    -' : x.toFixed(2).padStart(5));
 
@@ -92,18 +87,10 @@ export function formatReport(d: BenchDataset, report: EvaluationReport, seconds:
 
 async function main(): Promise<void> {
   const json = process.argv.includes('--json');
-  const dir = dataDir();
-  const missing = DATASETS.map((d) => path.join(dir, d.file)).filter((f) => !fs.existsSync(f));
-  if (missing.length > 0) {
-    process.stderr.write(
-      `bench:quality: data file(s) missing:\n${missing.map((f) => `  ${f}`).join('\n')}\n` +
-        `The real datasets live beside the repository in ../shared/data (or set RECS_SHARED_DATA); they are never copied into it.\n`,
-    );
-    process.exit(2);
-  }
+  const files = requireSharedData('bench:quality', DATASETS.map((d) => d.file));
   const reports: EvaluationReport[] = [];
-  for (const d of DATASETS) {
-    const file = path.join(dir, d.file);
+  for (const [x, d] of DATASETS.entries()) {
+    const file = files[x];
     const t0 = process.hrtime.bigint();
     const data = await readAllEvents(file, d.format);
     if (data.errors.length) process.stderr.write(`warning: ${data.errors.length} bad row(s) skipped in ${file}\n`);

@@ -6,15 +6,14 @@
  *
  *   npm run build && node dist/bench/tune.js [--set name=value,...]
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import { DEFAULT_POLICY } from '../src/config/policy';
 import { readAllEvents } from '../src/import/reader';
 import { splitLoo, splitPurchase, TAOBAO_WINDOW } from '../training/evaluate';
 import { fitModel } from '../training/model';
 import { DEFAULT_RANK, RankParams } from '../training/rank';
 import { carveValidationFolds, fitFolds, objective, ParamScore, pooledCases, scoreFolds, scoreParams, searchRankParams, LOO_SPACE, PURCHASE_SPACE } from '../training/tuning';
-import { DATASETS, dataDir } from './quality';
+import { requireSharedData } from './lib/sharedData';
+import { DATASETS } from './quality';
 
 const fmt = (s: ParamScore): string => `HR@10 ${s.hr10.toFixed(4)} NDCG@10 ${s.ndcg10.toFixed(4)} HR@20 ${s.hr20.toFixed(4)}`;
 
@@ -33,13 +32,12 @@ function parseSets(argv: string[]): Array<Partial<RankParams>> {
 }
 
 async function main(): Promise<void> {
-  const dir = dataDir();
   const sets = parseSets(process.argv);
   const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7);
-  for (const d of DATASETS) {
-    if (only && d.name !== only) continue;
-    const file = path.join(dir, d.file);
-    if (!fs.existsSync(file)) throw new Error(`missing ${file}`);
+  const chosen = DATASETS.filter((d) => !only || d.name === only);
+  const files = requireSharedData('bench:tune', chosen.map((d) => d.file));
+  for (const [x, d] of chosen.entries()) {
+    const file = files[x];
     const data = await readAllEvents(file, d.format);
     const test = d.protocol === 'loo' ? splitLoo(data.events, data.items) : splitPurchase(data.events, data.items, TAOBAO_WINDOW);
     const policy = DEFAULT_POLICY;
