@@ -66,5 +66,6 @@ describe('promotion gate and rollback (real PostgreSQL + Redis)', () => {
     const after = await request(stack.app).get('/v1/users/u0001/recommendations');
     expect(after.body.modelVersion).toBe(first.version);
     expect(after.body.items).toHaveLength(10);
-  });
+    // Three full trainings (about 25 s here, over 50 s on a loaded 2-core machine).
+  }, 180_000);
 });

@@ -159,4 +159,6 @@ it('a trainer SIGKILLed mid-publish leaves the live version serving; a concurren
     await db.drop();
     await fs.promises.rm(dir, { recursive: true, force: true });
   }
-});
+  // Four `recs train` processes (one killed mid-publish, one refused at once) and a server: about
+  // 25 s here, and room for a loaded 2-core machine.
+}, 180_000);
