@@ -151,18 +151,14 @@ export function minGainFor(cases: number): number {
 /** Scores one RankParams setting on pooled folds: every case counts once, whatever its fold. */
 export function scoreFolds(folds: ValidationFold[], params: RankParams): ParamScore {
   const sum: ParamScore = { hr10: 0, ndcg10: 0, hr20: 0, ndcg20: 0 };
-  let n = 0;
+  const metrics = Object.keys(sum) as Array<keyof ParamScore>;
   for (const f of folds) {
     const s = scoreParams(f.split, f.fitted, params);
-    const m = f.split.cases.length;
-    sum.hr10 += s.hr10 * m;
-    sum.ndcg10 += s.ndcg10 * m;
-    sum.hr20 += s.hr20 * m;
-    sum.ndcg20 += s.ndcg20 * m;
-    n += m;
+    for (const m of metrics) sum[m] += s[m] * f.split.cases.length;
   }
-  const d = Math.max(1, n);
-  return { hr10: sum.hr10 / d, ndcg10: sum.ndcg10 / d, hr20: sum.hr20 / d, ndcg20: sum.ndcg20 / d };
+  const n = Math.max(1, pooledCases(folds.map((f) => f.split)));
+  for (const m of metrics) sum[m] /= n;
+  return sum;
 }
 
 /** The objective the search maximises: NDCG@10 plus HR@10 (HR is what a storefront sees, NDCG breaks its ties). */
@@ -305,7 +301,7 @@ export function tuneRankParams(ds: Dataset, policy: Policy, opts: TuneOptions = 
   }
   const folds = fitFolds(splits, policy, { ...opts.fit, rank: start });
   const space = opts.space ?? (kind === 'purchase' ? PURCHASE_SPACE : LOO_SPACE);
-  const r = searchRankParams(folds, start, space, opts.rounds ?? 2, opts.minGain ?? minGainFor(cases));
+  const r = searchRankParams(folds, start, space, opts.rounds ?? 2, opts.minGain); // undefined: minGainFor(cases)
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   opts.log?.(
     `tuned rank params on ${cases} ${kind} validation cases (${splits.map((s) => s.cases.length).join(' + ')} in ${splits.length} folds) ` +
