@@ -4,14 +4,30 @@
  * validation figures next to the test figures of the same settings. Choices are made on the
  * validation column only; the test column is for reporting.
  *
- *   npm run build && node dist/bench/tune.js [--set name=value,...]
+ *   npm run build && node dist/bench/tune.js [--set name=value,...] [--oof]
+ *
+ * --oof adds a leave-one-fold-out check of the search itself: each validation fold is scored with
+ * the parameters searched on the other folds, so a change to the search (its space, objective or
+ * noise guard) can be judged on cases it did not choose from.
  */
 import { DEFAULT_POLICY } from '../src/config/policy';
 import { readAllEvents } from '../src/import/reader';
 import { splitLoo, splitPurchase, TAOBAO_WINDOW } from '../training/evaluate';
 import { fitModel } from '../training/model';
 import { DEFAULT_RANK, RankParams } from '../training/rank';
-import { carveValidationFolds, fitFolds, objective, ParamScore, pooledCases, scoreFolds, scoreParams, searchRankParams, LOO_SPACE, PURCHASE_SPACE } from '../training/tuning';
+import {
+  carveValidationFolds,
+  fitFolds,
+  objective,
+  ParamScore,
+  pooledCases,
+  scoreFolds,
+  scoreParams,
+  searchRankParams,
+  ValidationFold,
+  LOO_SPACE,
+  PURCHASE_SPACE,
+} from '../training/tuning';
 import { requireSharedData } from './lib/sharedData';
 import { DATASETS } from './quality';
 
@@ -58,6 +74,17 @@ async function main(): Promise<void> {
     process.stdout.write(`  search: ${r.evaluations} settings in ${((Date.now() - t0) / 1000).toFixed(1)}s\n`);
     const changed = Object.fromEntries(Object.entries(r.params).filter(([k, v]) => !Object.is(v, DEFAULT_RANK[k as keyof RankParams])));
     show(`tuned ${JSON.stringify(changed)}`, r.params);
+    if (process.argv.includes('--oof')) {
+      const space = d.protocol === 'loo' ? LOO_SPACE : PURCHASE_SPACE;
+      const hits = (f: ValidationFold, p: RankParams): number => Math.round(scoreParams(f.split, f.fitted, p).hr10 * f.split.cases.length);
+      const inSample = folds.map((f) => hits(f, r.params));
+      const heldOut = folds.map((f, h) => hits(f, searchRankParams(folds.filter((_, x) => x !== h), DEFAULT_RANK, space, 3).params));
+      const sum = (a: number[]): number => a.reduce((x, y) => x + y, 0);
+      process.stdout.write(
+        `  validation HR@10 hits per fold: searched on all folds ${inSample.join(' + ')} = ${sum(inSample)}; ` +
+          `each fold with params searched on the others ${heldOut.join(' + ')} = ${sum(heldOut)} (of ${cases})\n`,
+      );
+    }
   }
 }
 
