@@ -69,16 +69,20 @@ async function main(): Promise<void> {
     };
     show('defaults', DEFAULT_RANK);
     for (const s of sets) show(JSON.stringify(s), { ...DEFAULT_RANK, ...s });
+    // One search for the tuned row and for every held-out fold of --oof.
+    const space = d.protocol === 'loo' ? LOO_SPACE : PURCHASE_SPACE;
+    const search = (on: ValidationFold[]): ReturnType<typeof searchRankParams> => searchRankParams(on, DEFAULT_RANK, space, 3);
     const t0 = Date.now();
-    const r = searchRankParams(folds, DEFAULT_RANK, d.protocol === 'loo' ? LOO_SPACE : PURCHASE_SPACE, 3);
+    const r = search(folds);
     process.stdout.write(`  search: ${r.evaluations} settings in ${((Date.now() - t0) / 1000).toFixed(1)}s\n`);
     const changed = Object.fromEntries(Object.entries(r.params).filter(([k, v]) => !Object.is(v, DEFAULT_RANK[k as keyof RankParams])));
     show(`tuned ${JSON.stringify(changed)}`, r.params);
-    if (process.argv.includes('--oof')) {
-      const space = d.protocol === 'loo' ? LOO_SPACE : PURCHASE_SPACE;
+    if (process.argv.includes('--oof') && folds.length < 2) {
+      process.stdout.write('  --oof: one validation fold only, nothing to hold out\n');
+    } else if (process.argv.includes('--oof')) {
       const hits = (f: ValidationFold, p: RankParams): number => Math.round(scoreParams(f.split, f.fitted, p).hr10 * f.split.cases.length);
       const inSample = folds.map((f) => hits(f, r.params));
-      const heldOut = folds.map((f, h) => hits(f, searchRankParams(folds.filter((_, x) => x !== h), DEFAULT_RANK, space, 3).params));
+      const heldOut = folds.map((f, h) => hits(f, search(folds.filter((_, x) => x !== h)).params));
       const sum = (a: number[]): number => a.reduce((x, y) => x + y, 0);
       process.stdout.write(
         `  validation HR@10 hits per fold: searched on all folds ${inSample.join(' + ')} = ${sum(inSample)}; ` +
