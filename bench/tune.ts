@@ -47,9 +47,29 @@ function parseSets(argv: string[]): Array<Partial<RankParams>> {
   return out;
 }
 
+/**
+ * --oof: validation HR@10 hits per fold with the parameters searched on all folds, beside each
+ * fold's hits with the parameters searched on the other folds only.
+ */
+function reportHeldOutFolds(folds: ValidationFold[], searched: RankParams, search: (on: ValidationFold[]) => { params: RankParams }): void {
+  if (folds.length < 2) {
+    process.stdout.write('  --oof: one validation fold only, nothing to hold out\n');
+    return;
+  }
+  const hits = (f: ValidationFold, p: RankParams): number => Math.round(scoreParams(f.split, f.fitted, p).hr10 * f.split.cases.length);
+  const inSample = folds.map((f) => hits(f, searched));
+  const heldOut = folds.map((f, h) => hits(f, search(folds.filter((_, x) => x !== h)).params));
+  const sum = (a: number[]): number => a.reduce((x, y) => x + y, 0);
+  process.stdout.write(
+    `  validation HR@10 hits per fold: searched on all folds ${inSample.join(' + ')} = ${sum(inSample)}; ` +
+      `each fold with params searched on the others ${heldOut.join(' + ')} = ${sum(heldOut)} (of ${pooledCases(folds.map((f) => f.split))})\n`,
+  );
+}
+
 async function main(): Promise<void> {
   const sets = parseSets(process.argv);
   const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7);
+  const oof = process.argv.includes('--oof');
   const chosen = DATASETS.filter((d) => !only || d.name === only);
   const files = requireSharedData('bench:tune', chosen.map((d) => d.file));
   for (const [x, d] of chosen.entries()) {
@@ -77,18 +97,7 @@ async function main(): Promise<void> {
     process.stdout.write(`  search: ${r.evaluations} settings in ${((Date.now() - t0) / 1000).toFixed(1)}s\n`);
     const changed = Object.fromEntries(Object.entries(r.params).filter(([k, v]) => !Object.is(v, DEFAULT_RANK[k as keyof RankParams])));
     show(`tuned ${JSON.stringify(changed)}`, r.params);
-    if (process.argv.includes('--oof') && folds.length < 2) {
-      process.stdout.write('  --oof: one validation fold only, nothing to hold out\n');
-    } else if (process.argv.includes('--oof')) {
-      const hits = (f: ValidationFold, p: RankParams): number => Math.round(scoreParams(f.split, f.fitted, p).hr10 * f.split.cases.length);
-      const inSample = folds.map((f) => hits(f, r.params));
-      const heldOut = folds.map((f, h) => hits(f, search(folds.filter((_, x) => x !== h)).params));
-      const sum = (a: number[]): number => a.reduce((x, y) => x + y, 0);
-      process.stdout.write(
-        `  validation HR@10 hits per fold: searched on all folds ${inSample.join(' + ')} = ${sum(inSample)}; ` +
-          `each fold with params searched on the others ${heldOut.join(' + ')} = ${sum(heldOut)} (of ${cases})\n`,
-      );
-    }
+    if (oof) reportHeldOutFolds(folds, r.params, search);
   }
 }
 
