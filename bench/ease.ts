@@ -14,10 +14,10 @@
 import { DEFAULT_POLICY } from '../src/config/policy';
 import type { Csr } from '../src/model/versionMeta';
 import { readAllEvents } from '../src/import/reader';
-import { Dataset, entryPositions, userItemMatrix } from '../training/dataset';
-import { itemcfOnly, splitLoo } from '../training/evaluate';
-import { DEFAULT_RANK } from '../training/rank';
-import { carveValidationFolds, fitFolds, pooledCases, scoreFolds, ValidationFold } from '../training/tuning';
+import { Dataset, entryPositions, userItemMatrix } from '../training/data/dataset';
+import { itemcfOnly, splitLoo } from '../training/job/evaluate';
+import { DEFAULT_RANK } from '../training/ranking/ranker';
+import { carveValidationFolds, fitFolds, pooledCases, scoreFolds, ValidationFold } from '../training/tuning/search';
 import { requireSharedData } from './lib/sharedData';
 
 /** In-place Gauss-Jordan inverse of a symmetric positive definite n x n matrix (no pivoting needed). */

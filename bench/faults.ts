@@ -25,7 +25,7 @@ import { buildRuntime } from '../src/wiring';
 import { createApp } from '../src/serving/app';
 import { createHttpServer } from '../src/serving/httpServer';
 import { generateStorefront } from '../src/sample/storefront';
-import { runTraining } from '../training/pipeline';
+import { runTraining } from '../training/job/pipeline';
 import { freePort, waitForRedis } from './lib/servers';
 
 const args = process.argv.slice(2);

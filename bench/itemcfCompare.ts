@@ -6,8 +6,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { fitItemCf, DEFAULT_ITEMCF, ItemCfParams } from '../training/itemcf';
-import type { WeightedCsr } from '../training/dataset';
+import { fitItemCf, DEFAULT_ITEMCF, ItemCfParams } from '../training/models/itemcf';
+import type { WeightedCsr } from '../training/data/dataset';
 import { DEFAULT_POLICY } from '../src/config/policy';
 import { requireSharedData } from './lib/sharedData';
 

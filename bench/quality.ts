@@ -10,7 +10,7 @@
 import path from 'node:path';
 import { DEFAULT_POLICY } from '../src/config/policy';
 import { readAllEvents } from '../src/import/reader';
-import { evaluate, EvaluationReport, Protocol, TAOBAO_WINDOW } from '../training/evaluate';
+import { evaluate, EvaluationReport, Protocol, TAOBAO_WINDOW } from '../training/job/evaluate';
 import { requireSharedData } from './lib/sharedData';
 
 interface PeerFigure {

@@ -247,7 +247,7 @@ async function main(): Promise<void> {
   const { openDatabase } = await import('../src/storage/database');
   const { openCache, CacheKeys } = await import('../src/storage/cache');
   const { generateStorefront } = await import('../src/sample/storefront');
-  const { runTraining } = await import('../training/pipeline');
+  const { runTraining } = await import('../training/job/pipeline');
 
   const redisBin = process.env.REDIS_SERVER_BIN || 'redis-server';
   const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'recs-bench-serve-'));

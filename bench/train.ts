@@ -27,11 +27,11 @@ import { configureLogger } from '../src/logger';
 import { scaleOptions } from '../src/sample/scale';
 import { loadScaleIntoPostgres } from './gen';
 import { PgSqlClient } from '../src/storage/sql/pgClient';
-import { loadDataset } from '../training/load';
-import { evaluateHoldout, trainModels } from '../training/train';
-import { manifestFor, newVersionId, writeArtifacts } from '../training/artifacts';
-import { publishVersion } from '../training/publish';
-import { onStage } from '../training/stages';
+import { loadDataset } from '../training/data/load';
+import { evaluateHoldout, trainModels } from '../training/job/train';
+import { manifestFor, newVersionId, writeArtifacts } from '../training/job/artifacts';
+import { publishVersion } from '../training/job/publish';
+import { onStage } from '../src/observability/stages';
 import { runItemCfComparison } from './itemcfCompare';
 
 const STAGES = ['load', 'holdout', 'tune', 'embeddings', 'item-item', 'segments', 'fallback lists', 'per-user lists', 'publish'] as const;

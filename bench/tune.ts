@@ -12,9 +12,9 @@
  */
 import { DEFAULT_POLICY } from '../src/config/policy';
 import { readAllEvents } from '../src/import/reader';
-import { splitLoo, splitPurchase, TAOBAO_WINDOW } from '../training/evaluate';
-import { fitModel } from '../training/model';
-import { DEFAULT_RANK, RankParams } from '../training/rank';
+import { splitLoo, splitPurchase, TAOBAO_WINDOW } from '../training/job/evaluate';
+import { fitModel } from '../training/ranking/fit';
+import { DEFAULT_RANK, RankParams } from '../training/ranking/ranker';
 import {
   carveValidationFolds,
   fitFolds,
@@ -27,7 +27,7 @@ import {
   ValidationFold,
   LOO_SPACE,
   PURCHASE_SPACE,
-} from '../training/tuning';
+} from '../training/tuning/search';
 import { requireSharedData } from './lib/sharedData';
 import { DATASETS } from './quality';
 

@@ -14,7 +14,7 @@ import { createHttpServer } from './serving/httpServer';
 import type { Database } from './storage/ports';
 import type { RecommendationCache } from './storage/cache/port';
 import { IMPORT_FORMATS, ImportFormat } from './import/formats';
-import type { TrainReport } from '../training/pipeline';
+import type { TrainReport } from '../training/job/pipeline';
 // Each command loads what it runs (`await import` below): the importer, the sample generator and
 // the training pipeline (TF.js, mathjs, cli-progress) stay out of the serving process's heap, where
 // every young-generation GC would pay for them.
@@ -151,7 +151,7 @@ async function serve(config: AppConfig, logger: Logger, port: number): Promise<v
   const stores = await openStores(config);
   await ensureSchema(stores.db);
   const rt = buildRuntime(config, stores, { logger });
-  const { restoreLiveIntoMemory } = await import('../training/publish');
+  const { restoreLiveIntoMemory } = await import('../training/job/publish');
   const restored = await restoreLiveIntoMemory({
     cache: stores.cache,
     models: stores.db.models,
@@ -246,7 +246,7 @@ export function buildProgram(): Command {
       const logger = configureLogger(config.logLevel, { toStderr: true });
       const report = await withStores(config, async ({ db, cache }) => {
         await ensureSchema(db);
-        const { runTraining } = await import('../training/pipeline');
+        const { runTraining } = await import('../training/job/pipeline');
         return runTraining({
           db,
           cache,
@@ -274,7 +274,7 @@ export function buildProgram(): Command {
       const config = loadConfig();
       configureLogger(config.logLevel, { toStderr: true });
       const { readAllEvents } = await import('./import/reader');
-      const { evaluate, TAOBAO_WINDOW } = await import('../training/evaluate');
+      const { evaluate, TAOBAO_WINDOW } = await import('../training/job/evaluate');
       const data = await readAllEvents(opts.data, opts.format);
       if (data.errors.length) process.stderr.write(`warning: ${data.errors.length} bad row(s) skipped in ${opts.data}\n`);
       const result = await evaluate(data.events, data.items, opts.protocol, {
@@ -321,7 +321,7 @@ export function buildProgram(): Command {
     .action(async (opts: { to?: string }) => {
       const config = loadConfig();
       const logger = configureLogger(config.logLevel, { toStderr: true });
-      const { rollback } = await import('../training/publish');
+      const { rollback } = await import('../training/job/publish');
       const result = await withStores(config, ({ db, cache }) =>
         rollback({ cache, models: db.models, modelsDir: config.modelsDir, policy: config.policy, logger }, opts.to),
       );
@@ -352,7 +352,7 @@ async function demo(portOption: number | undefined, users: number): Promise<void
   await fs.promises.mkdir(demoDir, { recursive: true });
   const { generateStorefront, writeEventsCsv, writeItemsCsv } = await import('./sample/storefront');
   const { importFile, importItemsFile } = await import('./import/importer');
-  const { runTraining } = await import('../training/pipeline');
+  const { runTraining } = await import('../training/job/pipeline');
 
   const sample = generateStorefront({ users, items: Math.max(200, Math.round(users * 0.4)), categories: 20, days: 120, seed: 7 });
   const eventsFile = path.join(demoDir, 'sample-events.csv');

@@ -4,8 +4,8 @@
  * computed there.
  */
 import { parentPort, workerData, MessagePort } from 'worker_threads';
-import { itemCfRowsJob, ItemCfRowsData } from './itemcf';
-import { rankCasesJob, RankCasesData, userListsJob, UserListsData } from './parallelRank';
+import { itemCfRowsJob, ItemCfRowsData } from './models/itemcf';
+import { rankCasesJob, RankCasesData, userListsJob, UserListsData } from './ranking/parallelLists';
 
 type SyncJob = (data: never) => (chunk: number) => void;
 type AsyncJob = (data: never) => { value: unknown; transfer?: ArrayBuffer[] };

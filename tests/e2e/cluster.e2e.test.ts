@@ -12,7 +12,7 @@ import Redis, { Cluster } from 'ioredis';
 import { openCache, RedisCache } from '../../src/storage/cache';
 import { bucketOf, CacheKeys } from '../../src/storage/cache/keys';
 import { generateStorefront } from '../../src/sample/storefront';
-import { rollback } from '../../training/publish';
+import { rollback } from '../../training/job/publish';
 import { RedisClusterProcess } from '../helpers/redisCluster';
 import { cacheContract, event, Harness, LIMITS, packed, publish, RETAIN } from '../helpers/cacheContract';
 import { openTestStack, TestStack } from '../helpers/stack';

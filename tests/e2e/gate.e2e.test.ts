@@ -9,7 +9,7 @@ import request from 'supertest';
 import { openTestStack, TestStack } from '../helpers/stack';
 import { generateStorefront } from '../../src/sample/storefront';
 import { buildPolicy } from '../../src/config/policy';
-import { rollback } from '../../training/publish';
+import { rollback } from '../../training/job/publish';
 
 describe('promotion gate and rollback (real PostgreSQL + Redis)', () => {
   let stack: TestStack;

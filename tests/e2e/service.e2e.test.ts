@@ -6,7 +6,7 @@
 import request from 'supertest';
 import { openTestStack, StackKind, TestStack } from '../helpers/stack';
 import { generateStorefront, Storefront } from '../../src/sample/storefront';
-import { rollback } from '../../training/publish';
+import { rollback } from '../../training/job/publish';
 
 const KINDS: StackKind[] = ['real', 'embedded'];
 

@@ -15,7 +15,7 @@ import type { StoreEvent, Item } from '../../src/domain/types';
 import type { Policy } from '../../src/config/policy';
 import { writeEventsCsv, writeItemsCsv } from '../../src/sample/storefront';
 import { importFile, importItemsFile, ImportReport } from '../../src/import/importer';
-import { runTraining, TrainReport } from '../../training/pipeline';
+import { runTraining, TrainReport } from '../../training/job/pipeline';
 
 export type StackKind = 'real' | 'embedded';
 

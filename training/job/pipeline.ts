@@ -1,0 +1,180 @@
+/**
+ * The nightly job: load events and catalogue from the database (streamed), fit the models,
+ * evaluate a holdout carved from the training data, write the version's artifacts, register it,
+ * and with `publish` pass the quality gate and switch it live.
+ */
+import type { Database } from '../../src/storage/ports';
+import type { RecommendationCache } from '../../src/storage/cache/port';
+import type { Policy } from '../../src/config/policy';
+import type { Logger } from '../../src/logger';
+import { loadDataset } from '../data/load';
+import { trainModels, evaluateHoldout } from './train';
+import { newVersionId, writeArtifacts, listArtifactVersions, manifestFor } from './artifacts';
+import { publishVersion, pruneVersions } from './publish';
+import { saveEmbedding } from '../models/embedding/model';
+import path from 'path';
+import { compareWithLive, decideGate, GateDecision } from './gate';
+
+export interface TrainOptions {
+  db: Database;
+  cache?: RecommendationCache;
+  policy: Policy;
+  modelsDir: string;
+  logger: Logger;
+  publish: boolean;
+  force: boolean;
+  /** Overrides "now" (epoch ms); default: the newest event. */
+  now?: number;
+  /** Relative NDCG@10 loss against the live version that the gate still accepts (default: policy). */
+  tolerance?: number;
+}
+
+export interface TrainReport {
+  version: string;
+  status: 'live' | 'ready' | 'rejected';
+  events: number;
+  users: number;
+  items: number;
+  segments: Record<string, number>;
+  metrics: Record<string, unknown>;
+  timings: Record<string, number>;
+  gate?: GateDecision;
+  previous?: string | null;
+  /** Old versions removed from the registry and MODELS_DIR after the publish. */
+  pruned?: string[];
+}
+
+/** The registry lock every trainer holds for its whole run: one trainer at a time per database. */
+export const TRAINER_LOCK = 'recs-trainer';
+
+export class TrainerBusyError extends Error {
+  constructor() {
+    super('another `recs train` is running against this database (it holds the trainer lock); nothing was done: wait for it to finish and retry');
+    this.name = 'TrainerBusyError';
+  }
+}
+
+/**
+ * Runs one training under the trainer lock. Two trainers started at once cannot both publish: the
+ * second fails fast with TrainerBusyError. Holding the lock also proves that versions still in
+ * `training`/`publishing` belong to a run that died: they are marked failed and their cache keys
+ * removed before this run starts (the live version is never touched).
+ */
+export async function runTraining(opts: TrainOptions): Promise<TrainReport> {
+  const lock = await opts.db.tryLock(TRAINER_LOCK);
+  if (!lock) throw new TrainerBusyError();
+  try {
+    await cleanupAbandonedVersions(opts);
+    return await trainLocked(opts);
+  } finally {
+    await lock.release().catch((err) => opts.logger.warn({ err }, 'could not release the trainer lock'));
+  }
+}
+
+/** Marks versions left in `training`/`publishing` by a dead trainer failed and deletes their cache keys. */
+export async function cleanupAbandonedVersions(opts: Pick<TrainOptions, 'db' | 'cache' | 'logger'>): Promise<string[]> {
+  const stale = [...(await opts.db.models.withStatus('training')), ...(await opts.db.models.withStatus('publishing'))];
+  const cacheLive = stale.length && opts.cache ? await opts.cache.liveVersion() : null;
+  for (const m of stale) {
+    if (m.version === cacheLive) {
+      // Killed between the cache switch and the registry update: the version is serving; record that.
+      await opts.db.models.markLive(m.version, Date.now());
+      opts.logger.warn({ version: m.version }, 'an interrupted run had switched the cache live: registered it as live');
+      continue;
+    }
+    if (opts.cache) {
+      await opts.cache.deleteVersion(m.version).catch((err) => opts.logger.warn({ err, version: m.version }, 'could not delete the cache keys of an abandoned version'));
+    }
+    await opts.db.models.update(m.version, { status: 'failed' });
+  }
+  const failed = stale.filter((m) => m.version !== cacheLive).map((m) => m.version);
+  if (failed.length) opts.logger.warn({ versions: failed }, 'marked versions abandoned by an interrupted run as failed');
+  return failed;
+}
+
+async function trainLocked(opts: TrainOptions): Promise<TrainReport> {
+  const { db, policy, logger } = opts;
+  const timings: Record<string, number> = {};
+  const time = async <T>(stage: string, fn: () => Promise<T> | T): Promise<T> => {
+    const t0 = process.hrtime.bigint();
+    const out = await fn();
+    timings[stage] = Number(process.hrtime.bigint() - t0) / 1e9;
+    logger.info({ stage, seconds: Math.round(timings[stage] * 1000) / 1000 }, 'stage done');
+    return out;
+  };
+
+  await listArtifactVersions(opts.modelsDir); // removes leftovers of interrupted runs
+  const version = newVersionId();
+  const createdAt = Date.now();
+  await db.models.create(version, createdAt);
+  logger.info({ version }, 'training started');
+  try {
+    const dataset = await time('load', () => loadDataset(db, { now: opts.now, log: (n) => logger.info({ events: n }, 'events loaded') }));
+    if (dataset.nEvents === 0) throw new Error('no events in the database: run `recs import` first');
+
+    const holdout = await time('evaluate', () => evaluateHoldout(dataset, policy));
+    const trained = await time('fit', () => trainModels(dataset, policy, { version, createdAt, log: (m) => logger.info(m) }));
+    Object.assign(timings, Object.fromEntries(Object.entries(trained.timings).map(([k, v]) => [`fit.${k}`, v])));
+    const metrics: Record<string, unknown> = { ...trained.metrics, holdout };
+
+    const manifest = await time('write', () =>
+      writeArtifacts(
+        opts.modelsDir,
+        manifestFor(trained.meta, { createdAt, metrics, timings, policy }),
+        trained.meta,
+        trained.packedLists(),
+        trained.embedding ? (dir) => saveEmbedding(path.join(dir, 'embedding'), trained.embedding!) : undefined,
+      ),
+    );
+    await db.models.update(version, { status: 'ready', metrics, timings, manifest: { ...manifest, policy: undefined } });
+
+    const report: TrainReport = {
+      version,
+      status: 'ready',
+      events: dataset.nEvents,
+      users: trained.meta.users,
+      items: trained.meta.itemIds.length,
+      segments: trained.meta.segmentSizes,
+      metrics,
+      timings,
+    };
+    if (!opts.publish) return report;
+    if (!opts.cache) throw new Error('publishing needs a cache');
+
+    const live = await db.models.live();
+    const heldOut = (holdout as Record<string, { hr10: number; ndcg10: number }>).published;
+    const candidateMetric = heldOut ? { hr10: heldOut.hr10, ndcg10: heldOut.ndcg10 } : undefined;
+    const paired =
+      live && candidateMetric
+        ? await time('gate', () => compareWithLive(dataset, policy, opts.modelsDir, live.version, candidateMetric))
+        : null;
+    const gate = decideGate({
+      candidateMetrics: metrics,
+      liveMetrics: live?.metrics,
+      paired,
+      tolerance: opts.tolerance ?? policy.gate.tolerance,
+      driftTolerance: policy.gate.driftTolerance,
+      force: opts.force,
+    });
+    metrics.gate = gate;
+    await db.models.update(version, { metrics });
+    report.gate = gate;
+    if (!gate.passed) {
+      await db.models.update(version, { status: 'rejected' });
+      logger.warn({ version, reasons: gate.reasons, live: live?.version }, 'quality gate refused the candidate; live version unchanged');
+      report.status = 'rejected';
+      return report;
+    }
+    const published = await time('publish', () =>
+      publishVersion({ cache: opts.cache!, models: db.models, modelsDir: opts.modelsDir, policy, logger }, version),
+    );
+    await db.models.update(version, { timings });
+    report.status = 'live';
+    report.previous = published.previous;
+    report.pruned = await pruneVersions({ cache: opts.cache, models: db.models, modelsDir: opts.modelsDir, policy, logger });
+    return report;
+  } catch (err) {
+    await db.models.update(version, { status: 'failed' }).catch(() => undefined);
+    throw err;
+  }
+}
