@@ -12,12 +12,14 @@
  *   npm run build && node dist/bench/ease.js [--lambda 50,200,1000] [--proximity 0,2]
  */
 import { DEFAULT_POLICY } from '../src/config/policy';
-import type { Csr } from '../src/model/versionMeta';
+import type { Csr } from '../src/contracts/versionMeta';
 import { readAllEvents } from '../src/import/reader';
 import { Dataset, entryPositions, userItemMatrix } from '../training/data/dataset';
-import { itemcfOnly, splitLoo } from '../training/job/evaluate';
-import { DEFAULT_RANK } from '../training/ranking/ranker';
-import { carveValidationFolds, fitFolds, pooledCases, scoreFolds, ValidationFold } from '../training/tuning/search';
+import { itemcfOnly } from '../training/evaluation/models';
+import { splitLoo } from '../training/evaluation/splits';
+import { DEFAULT_RANK } from '../training/ranking/params';
+import { carveValidationFolds, fitFolds, pooledCases, ValidationFold } from '../training/tuning/folds';
+import { scoreFolds } from '../training/tuning/search';
 import { requireSharedData } from './lib/sharedData';
 
 /** In-place Gauss-Jordan inverse of a symmetric positive definite n x n matrix (no pivoting needed). */

@@ -14,7 +14,8 @@ import { DEFAULT_POLICY } from '../src/config/policy';
 import { readAllEvents } from '../src/import/reader';
 import { userItemMatrix } from '../training/data/dataset';
 import { DEFAULT_EMBEDDING, EmbeddingModel, EmbeddingParams, fitEmbedding, itemNeighbours, scoreItems } from '../training/models/embedding/model';
-import { hitAndNdcg, splitLoo, Split } from '../training/job/evaluate';
+import { hitAndNdcg } from '../training/evaluation/metrics';
+import { splitLoo, Split } from '../training/evaluation/splits';
 import { requireSharedData } from './lib/sharedData';
 
 /** 1-based rank of the test item among all items not in the user's history (ties: smaller id first). */

@@ -12,22 +12,11 @@
  */
 import { DEFAULT_POLICY } from '../src/config/policy';
 import { readAllEvents } from '../src/import/reader';
-import { splitLoo, splitPurchase, TAOBAO_WINDOW } from '../training/job/evaluate';
+import { splitLoo, splitPurchase, TAOBAO_WINDOW } from '../training/evaluation/splits';
 import { fitModel } from '../training/ranking/fit';
-import { DEFAULT_RANK, RankParams } from '../training/ranking/ranker';
-import {
-  carveValidationFolds,
-  fitFolds,
-  objective,
-  ParamScore,
-  pooledCases,
-  scoreFolds,
-  scoreParams,
-  searchRankParams,
-  ValidationFold,
-  LOO_SPACE,
-  PURCHASE_SPACE,
-} from '../training/tuning/search';
+import { DEFAULT_RANK, RankParams } from '../training/ranking/params';
+import { carveValidationFolds, fitFolds, pooledCases, ValidationFold } from '../training/tuning/folds';
+import { objective, ParamScore, scoreFolds, scoreParams, searchRankParams, LOO_SPACE, PURCHASE_SPACE } from '../training/tuning/search';
 import { requireSharedData } from './lib/sharedData';
 import { DATASETS } from './quality';
 

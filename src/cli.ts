@@ -274,7 +274,8 @@ export function buildProgram(): Command {
       const config = loadConfig();
       configureLogger(config.logLevel, { toStderr: true });
       const { readAllEvents } = await import('./import/reader');
-      const { evaluate, TAOBAO_WINDOW } = await import('../training/job/evaluate');
+      const { evaluate } = await import('../training/job/evaluate');
+      const { TAOBAO_WINDOW } = await import('../training/evaluation/splits');
       const data = await readAllEvents(opts.data, opts.format);
       if (data.errors.length) process.stderr.write(`warning: ${data.errors.length} bad row(s) skipped in ${opts.data}\n`);
       const result = await evaluate(data.events, data.items, opts.protocol, {

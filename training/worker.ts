@@ -5,7 +5,8 @@
  */
 import { parentPort, workerData, MessagePort } from 'worker_threads';
 import { itemCfRowsJob, ItemCfRowsData } from './models/itemcf';
-import { rankCasesJob, RankCasesData, userListsJob, UserListsData } from './ranking/parallelLists';
+import { rankCasesJob, RankCasesData } from './evaluation/scoreCases';
+import { userListsJob, UserListsData } from './ranking/parallelLists';
 
 type SyncJob = (data: never) => (chunk: number) => void;
 type AsyncJob = (data: never) => { value: unknown; transfer?: ArrayBuffer[] };

@@ -33,18 +33,6 @@ export interface ItemPatch {
   createdAt?: number | null;
 }
 
-export type ModelStatus = 'training' | 'ready' | 'publishing' | 'live' | 'retired' | 'rejected' | 'failed';
-
-export interface ModelVersionRecord {
-  version: string;
-  createdAt: number;
-  status: ModelStatus;
-  metrics: Record<string, unknown>;
-  timings: Record<string, number>;
-  manifest: Record<string, unknown>;
-  publishedAt: number | null;
-}
-
 /** Where a recommended item came from; SPEC names (`itemcf`, `session`, `popular`, `segment:<name>`...). */
 export type Source = string;
 

@@ -10,7 +10,7 @@
 import { randomBytes } from 'crypto';
 import { SEGMENTS, Segment } from '../domain/types';
 import { fnv1a32 } from '../storage/cache/keys';
-import { segmentCode } from '../model/packedList';
+import { segmentCode } from '../contracts/packedList';
 
 const FORMAT = 1;
 const BYTES = 18;

@@ -4,7 +4,7 @@
  * only read from memory. A rollback or a new publish is picked up within `pollMs`.
  */
 import type { RecommendationCache } from '../storage/cache/port';
-import { decodeVersionMeta, VersionMeta } from '../model/versionMeta';
+import { decodeVersionMeta, VersionMeta } from '../contracts/versionMeta';
 import type { Logger } from '../logger';
 
 export interface LoadedVersion {

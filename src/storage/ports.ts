@@ -2,7 +2,8 @@
  * Store interfaces (ports). Each has a PostgreSQL and an embedded PGlite implementation that pass
  * one shared contract suite (tests/contract/stores.contract.test.ts). Stores do I/O only.
  */
-import type { Item, ItemPatch, ModelStatus, ModelVersionRecord, StoreEvent } from '../domain/types';
+import type { Item, ItemPatch, StoreEvent } from '../domain/types';
+import type { ModelStatus, ModelVersionRecord } from '../contracts/versionRecord';
 
 /** One event as scanEvents hands it over: ids, type index into EVENT_TYPES, epoch ms. */
 export type EventVisitor = (userId: string, itemId: string, type: number, ts: number) => void;

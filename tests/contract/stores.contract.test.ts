@@ -333,13 +333,14 @@ function contractFor(openFresh: Factory): void {
     });
 
     it('update changes only the given fields', async () => {
-      await db.models.update('v1', { status: 'ready', metrics: { hr10: 0.12, perModel: { itemcf: { ndcg10: 0.05 } } } });
+      const itemcf = { hr10: 0.12, ndcg10: 0.05, hr20: 0.2, ndcg20: 0.07, users: 40, fitSeconds: 1.25, recommendSeconds: 0.5 };
+      await db.models.update('v1', { status: 'ready', metrics: { users: 7, holdout: { itemcf } } });
       await db.models.update('v1', { timings: { fitSeconds: 1.5 }, manifest: { files: ['a.bin'], note: "it's \"quoted\"" } });
       expect(await db.models.get('v1')).toEqual({
         version: 'v1',
         createdAt: T0,
         status: 'ready',
-        metrics: { hr10: 0.12, perModel: { itemcf: { ndcg10: 0.05 } } },
+        metrics: { users: 7, holdout: { itemcf } },
         timings: { fitSeconds: 1.5 },
         manifest: { files: ['a.bin'], note: "it's \"quoted\"" },
         publishedAt: null,

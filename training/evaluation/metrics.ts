@@ -1,10 +1,10 @@
 /**
  * HR/NDCG scoring of ranked lists against test cases (evaluation and tuning). Kept free of the
- * embedding's TF.js imports so worker threads (parallelRank.ts) load it cheaply.
+ * embedding's TF.js imports so worker threads (evaluation/scoreCases.ts) load it cheaply.
  */
 import type { Dataset } from '../data/dataset';
 import type { ExcludeMode, RankedList } from '../ranking/ranker';
-import type { TestCase } from '../job/evaluate';
+import type { TestCase } from './splits';
 
 /** Length of the completed lists scored (HR/NDCG at 10 and 20). */
 export const K_MAX = 20;

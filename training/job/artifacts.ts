@@ -6,7 +6,8 @@
  */
 import fs from 'fs';
 import path from 'path';
-import { encodeVersionMeta, VersionMeta } from '../../src/model/versionMeta';
+import { encodeVersionMeta, VersionMeta } from '../../src/contracts/versionMeta';
+import type { VersionMetrics } from '../../src/contracts/versionRecord';
 
 export interface Manifest {
   version: string;
@@ -15,7 +16,7 @@ export interface Manifest {
   users: number;
   items: number;
   bucketCount: number;
-  metrics: Record<string, unknown>;
+  metrics: Partial<VersionMetrics>;
   timings: Record<string, number>;
   policy: unknown;
   files: { meta: string; lists: string };
@@ -37,7 +38,7 @@ export function newVersionId(at = new Date()): string {
 /** The manifest of a trained version: counts come from its meta, the rest from the run. */
 export function manifestFor(
   meta: VersionMeta,
-  run: { createdAt: number; metrics: Record<string, unknown>; timings: Record<string, number>; policy: unknown },
+  run: { createdAt: number; metrics: Partial<VersionMetrics>; timings: Record<string, number>; policy: unknown },
 ): Omit<Manifest, 'files'> {
   return {
     version: meta.version,

@@ -1,6 +1,8 @@
 import { buildPolicy } from '../../src/config/policy';
 import type { StoreEvent } from '../../src/domain/types';
-import { evaluate, hitAndNdcg, splitLoo, splitPurchase } from './evaluate';
+import { evaluate } from './evaluate';
+import { hitAndNdcg } from '../evaluation/metrics';
+import { splitLoo, splitPurchase } from '../evaluation/splits';
 import { ev } from '../data/testkit';
 
 // A half-life of 1e12 days makes decay exactly 1 in float32: popularity = counts (weighted by type).

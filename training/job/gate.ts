@@ -10,45 +10,26 @@
  */
 import { isDeepStrictEqual } from 'util';
 import { buildPolicy, Policy } from '../../src/config/policy';
+import type { GateDecision, GateMetric, PairedComparison, VersionMetrics } from '../../src/contracts/versionRecord';
 import type { Dataset } from '../data/dataset';
-import { evaluateSplit } from './evaluate';
-import { carveHoldout, exclusionMode } from './train';
+import { evaluateSplit } from '../evaluation/models';
+import { servedExclusion } from '../evaluation/protocol';
+import type { Split } from '../evaluation/splits';
+import { publishedRecipe } from '../recipe';
 import { readManifest } from './artifacts';
-import { tuneRankParams } from '../tuning/search';
-import { prepareEmbedding } from '../recipe';
-
-export interface Metric {
-  hr10: number;
-  ndcg10: number;
-}
-
-export interface PairedComparison {
-  liveVersion: string;
-  /** Holdout cases both were scored on. */
-  cases: number;
-  candidate: Metric;
-  live: Metric;
-  /** True when the live version's policy equals the candidate's (the live side was not refitted). */
-  samePolicy: boolean;
-}
-
-export interface GateDecision {
-  passed: boolean;
-  forced: boolean;
-  reasons: string[];
-  paired?: PairedComparison;
-}
 
 /**
- * Fits the live version's recorded policy on the candidate's holdout split and scores both on the
- * same cases. Null when the live version's manifest (and so its policy) is not on disk.
+ * Fits the live version's recorded policy on the candidate's holdout (carved once per run from
+ * `dataset`) and scores both on the same cases. Null when the live version's manifest (and so
+ * its policy) is not on disk.
  */
 export async function compareWithLive(
+  holdout: Split,
   dataset: Dataset,
   policy: Policy,
   modelsDir: string,
   liveVersion: string,
-  candidate: Metric,
+  candidate: GateMetric,
 ): Promise<PairedComparison | null> {
   let livePolicy: Policy;
   try {
@@ -56,29 +37,27 @@ export async function compareWithLive(
   } catch {
     return null;
   }
-  const split = carveHoldout(dataset, policy);
   const samePolicy = isDeepStrictEqual(livePolicy, policy);
-  let live: Metric = candidate;
+  let live: GateMetric = candidate;
   if (!samePolicy) {
     // Each side filters as it would when serving; the targets are the same.
-    const exclude = exclusionMode(dataset, livePolicy) === 'all' ? 'history' : 'bought';
-    const tuned = tuneRankParams(split.train, livePolicy);
-    const emb = await prepareEmbedding(split.train, livePolicy, { rank: tuned.params });
-    const [r] = evaluateSplit({ ...split, exclude }, livePolicy, ['published'], emb.fit, tuned.seconds);
+    const exclude = servedExclusion(dataset, livePolicy);
+    const recipe = await publishedRecipe(holdout.train, livePolicy);
+    const [r] = evaluateSplit({ ...holdout, exclude }, livePolicy, ['published'], recipe.fit, recipe.seconds);
     live = { hr10: r.hr10, ndcg10: r.ndcg10 };
   }
-  return { liveVersion, cases: split.cases.length, candidate, live, samePolicy };
+  return { liveVersion, cases: holdout.cases.length, candidate, live, samePolicy };
 }
 
-function holdoutMetric(metrics: Record<string, unknown> | undefined, model: string): Metric | undefined {
-  const h = (metrics?.holdout as Record<string, Metric> | undefined)?.[model];
+function holdoutMetric(metrics: Partial<VersionMetrics> | undefined, model: 'published' | 'popular'): GateMetric | undefined {
+  const h = metrics?.holdout?.[model];
   return h && typeof h.ndcg10 === 'number' ? h : undefined;
 }
 
 /** Publishes only a candidate that beats popularity and does not lose to the live version. */
 export function decideGate(args: {
-  candidateMetrics: Record<string, unknown>;
-  liveMetrics?: Record<string, unknown>;
+  candidateMetrics: Partial<VersionMetrics>;
+  liveMetrics?: Partial<VersionMetrics>;
   paired?: PairedComparison | null;
   tolerance: number;
   driftTolerance: number;

@@ -8,12 +8,15 @@ import type { RecommendationCache } from '../../src/storage/cache/port';
 import type { Policy } from '../../src/config/policy';
 import type { Logger } from '../../src/logger';
 import { loadDataset } from '../data/load';
-import { trainModels, evaluateHoldout } from './train';
+import type { GateDecision, VersionMetrics } from '../../src/contracts/versionRecord';
+import { carveHoldout } from '../evaluation/splits';
+import { saveEmbedding } from '../models/embedding/model';
+import { trainModels } from './train';
+import { evaluateHoldout } from './holdout';
 import { newVersionId, writeArtifacts, listArtifactVersions, manifestFor } from './artifacts';
 import { publishVersion, pruneVersions } from './publish';
-import { saveEmbedding } from '../models/embedding/model';
 import path from 'path';
-import { compareWithLive, decideGate, GateDecision } from './gate';
+import { compareWithLive, decideGate } from './gate';
 
 export interface TrainOptions {
   db: Database;
@@ -36,7 +39,7 @@ export interface TrainReport {
   users: number;
   items: number;
   segments: Record<string, number>;
-  metrics: Record<string, unknown>;
+  metrics: VersionMetrics;
   timings: Record<string, number>;
   gate?: GateDecision;
   previous?: string | null;
@@ -112,10 +115,12 @@ async function trainLocked(opts: TrainOptions): Promise<TrainReport> {
     const dataset = await time('load', () => loadDataset(db, { now: opts.now, log: (n) => logger.info({ events: n }, 'events loaded') }));
     if (dataset.nEvents === 0) throw new Error('no events in the database: run `recs import` first');
 
-    const holdout = await time('evaluate', () => evaluateHoldout(dataset, policy));
+    // Carved once: the holdout evaluation and both sides of the gate score the same cases.
+    const split = carveHoldout(dataset, policy);
+    const holdout = await time('evaluate', () => evaluateHoldout(split, policy));
     const trained = await time('fit', () => trainModels(dataset, policy, { version, createdAt, log: (m) => logger.info(m) }));
     Object.assign(timings, Object.fromEntries(Object.entries(trained.timings).map(([k, v]) => [`fit.${k}`, v])));
-    const metrics: Record<string, unknown> = { ...trained.metrics, holdout };
+    const metrics: VersionMetrics = { ...trained.metrics, holdout };
 
     const manifest = await time('write', () =>
       writeArtifacts(
@@ -142,11 +147,11 @@ async function trainLocked(opts: TrainOptions): Promise<TrainReport> {
     if (!opts.cache) throw new Error('publishing needs a cache');
 
     const live = await db.models.live();
-    const heldOut = (holdout as Record<string, { hr10: number; ndcg10: number }>).published;
+    const heldOut = holdout.published;
     const candidateMetric = heldOut ? { hr10: heldOut.hr10, ndcg10: heldOut.ndcg10 } : undefined;
     const paired =
       live && candidateMetric
-        ? await time('gate', () => compareWithLive(dataset, policy, opts.modelsDir, live.version, candidateMetric))
+        ? await time('gate', () => compareWithLive(split, dataset, policy, opts.modelsDir, live.version, candidateMetric))
         : null;
     const gate = decideGate({
       candidateMetrics: metrics,

@@ -1,10 +1,13 @@
 import { buildPolicy } from '../../src/config/policy';
 import { SEGMENTS } from '../../src/domain/types';
-import { sourceCode } from '../../src/model/sources';
-import { decodeUserRecommendations, encodeUserRecommendations } from '../../src/model/packedList';
-import { decodeVersionMeta, encodeVersionMeta } from '../../src/model/versionMeta';
+import { sourceCode } from '../../src/contracts/sources';
+import { decodeUserRecommendations, encodeUserRecommendations } from '../../src/contracts/packedList';
+import { decodeVersionMeta, encodeVersionMeta } from '../../src/contracts/versionMeta';
 import { DatasetBuilder } from '../data/dataset';
-import { evaluateHoldout, exclusionMode, trainModels } from './train';
+import { evaluateHoldout } from './holdout';
+import { trainModels } from './train';
+import { servedExclusion } from '../evaluation/protocol';
+import { carveHoldout } from '../evaluation/splits';
 import { ev, item } from '../data/testkit';
 
 const policy = buildPolicy({ cache: { usersPerBucket: 16 }, training: { topN: 15, fallbackListSize: 10 } });
@@ -84,14 +87,14 @@ describe('trainModels', () => {
 describe('evaluateHoldout', () => {
   it('scores popular, itemcf and published on a seeded holdout, deterministically', async () => {
     const ds = build();
-    const a = await evaluateHoldout(ds, policy);
-    const b = await evaluateHoldout(ds, policy);
+    const a = await evaluateHoldout(carveHoldout(ds, policy), policy);
+    const b = await evaluateHoldout(carveHoldout(ds, policy), policy);
     expect(Object.keys(a)).toEqual(['popular', 'itemcf', 'published']);
-    expect(a.published.users).toBe(Math.round(0.2 * 50));
+    expect(a.published!.users).toBe(Math.round(0.2 * 50));
     for (const k of ['popular', 'itemcf', 'published'] as const) {
-      expect(a[k].hr10).toBe(b[k].hr10);
-      expect(a[k].ndcg10).toBe(b[k].ndcg10);
-      expect(a[k].ndcg10).toBeLessThanOrEqual(a[k].hr10);
+      expect(a[k]!.hr10).toBe(b[k]!.hr10);
+      expect(a[k]!.ndcg10).toBe(b[k]!.ndcg10);
+      expect(a[k]!.ndcg10).toBeLessThanOrEqual(a[k]!.hr10);
     }
   });
 });
@@ -109,7 +112,7 @@ describe('exclusion of past items', () => {
 
   it('auto: consumption logs (no purchases) never recommend an item the user interacted with', async () => {
     const ds = viewsOnly();
-    expect(exclusionMode(ds, policy)).toBe('all');
+    expect(servedExclusion(ds, policy)).toBe('history');
     const trained = await trainModels(ds, policy, { version: 'v2', createdAt: 1 });
     for (const [userId, rec] of trained.users()) {
       const u = ds.userIndex.get(userId)!;
@@ -123,8 +126,8 @@ describe('exclusion of past items', () => {
 
   it('auto: storefront data with purchases keeps viewed items as re-find candidates', async () => {
     const ds = build();
-    expect(exclusionMode(ds, policy)).toBe('purchased');
+    expect(servedExclusion(ds, policy)).toBe('bought');
     const forced = buildPolicy({ training: { excludeInteracted: 'all' } });
-    expect(exclusionMode(ds, forced)).toBe('all');
+    expect(servedExclusion(ds, forced)).toBe('history');
   });
 });

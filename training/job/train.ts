@@ -1,33 +1,22 @@
 /**
- * Trains a version from a dataset: fits the models (model.ts), builds the VersionMeta the service
- * loads and, lazily, every user's packed-list value. Also the holdout evaluation the quality gate
- * reads (fit on the rest, score each sampled user's held-out last interaction).
+ * Trains a version from a dataset by the published recipe: fits the models, builds the VersionMeta
+ * the service loads and, lazily, every user's packed-list value.
  */
 import type { Policy } from '../../src/config/policy';
 import { Segment, SEGMENTS } from '../../src/domain/types';
-import type { UserRecommendations } from '../../src/model/packedList';
-import type { VersionMeta } from '../../src/model/versionMeta';
-import { Dataset, filterDataset, TYPE_PURCHASE } from '../data/dataset';
-import { evaluateSplit, ModelName, MODELS, TestCase } from './evaluate';
+import type { UserRecommendations } from '../../src/contracts/packedList';
+import type { VersionMeta } from '../../src/contracts/versionMeta';
+import type { VersionMetrics } from '../../src/contracts/versionRecord';
+import { markStage } from '../../src/observability/stages';
+import type { Dataset } from '../data/dataset';
+import type { EmbeddingModel } from '../models/embedding/model';
+import { embeddingFits, embeddingNeighbours, fitEmbeddingFor } from '../models/embedding/forDataset';
 import { DEFAULT_FIT, fitModel, FitOptions } from '../ranking/fit';
 import { Ranker } from '../ranking/ranker';
-import { mulberry32 } from '../../src/util/prng';
-import { tuneRankParams } from '../tuning/search';
-import { embeddingFits, embeddingNeighbours, fitEmbeddingFor, prepareEmbedding } from '../recipe';
-import type { EmbeddingModel } from '../models/embedding/model';
-import { markStage } from '../../src/observability/stages';
-import { ExclusionMode, userRecommendations } from '../ranking/userLists';
+import { userRecommendations } from '../ranking/userLists';
 import { packedUserLists } from '../ranking/parallelLists';
-
-/** Resolves `auto`: data without any purchase is a consumption log, where every event is the consumption. */
-export function exclusionMode(ds: Dataset, policy: Policy): ExclusionMode {
-  const setting = policy.training.excludeInteracted;
-  if (setting !== 'auto') return setting;
-  for (let k = 0; k < ds.nEvents; k++) if (ds.evType[k] === TYPE_PURCHASE) return 'purchased';
-  return 'all';
-}
-/** Ranking every sampled user is linear; this bounds the gate's cost on very large user bases. */
-export const MAX_HOLDOUT_USERS = 20000;
+import { servedExclusion } from '../evaluation/protocol';
+import { publishedRecipe } from '../recipe';
 
 export interface TrainOptions {
   version: string;
@@ -47,7 +36,8 @@ export interface TrainedVersion {
   packedLists(): AsyncIterable<Array<[userId: string, packed: Buffer]>>;
   /** Segment of a user at training time; unknown users are `new`. */
   segmentOf(userId: string): Segment;
-  metrics: Record<string, unknown>;
+  /** Everything but the holdout and the gate, which the pipeline adds. */
+  metrics: VersionMetrics;
   /** Seconds per stage. */
   timings: Record<string, number>;
   /** The embedding model when the blend uses it (saved with the version's artifacts). */
@@ -58,24 +48,21 @@ export async function trainModels(dataset: Dataset, policy: Policy, opts: TrainO
   const ds = dataset;
   const log = opts.log ?? (() => undefined);
   const t0 = process.hrtime.bigint();
-  // The same procedure evaluation scores as `published`: ranking weights tuned on a validation
-  // split carved from this data, then the fit.
-  markStage('tune');
-  const tuned = tuneRankParams(ds, policy, { fit: opts.fit, log });
-  markStage('embeddings');
-  const emb = await prepareEmbedding(ds, policy, { ...opts.fit, rank: tuned.params });
-  log(`embedding: weight ${emb.choice.weight}${emb.choice.skipped ? ` (${emb.choice.skipped})` : ''} in ${emb.choice.seconds.toFixed(1)}s`);
+  // The procedure evaluation scores as `published`.
+  const recipe = await publishedRecipe(ds, policy, { fit: opts.fit, log });
+  const { tuning, embedding } = recipe;
   markStage('fit');
-  const fitted = fitModel(ds, policy, emb.fit);
+  const fitted = fitModel(ds, policy, recipe.fit);
   markStage('embeddings');
   // Even when the blend leaves it out, the embedding's neighbours serve /similar beside item-CF.
-  const embeddingModel = emb.model ?? (embeddingFits(ds, policy) ? await fitEmbeddingFor(ds, policy) : undefined);
+  const embeddingModel = recipe.embeddingModel ?? (embeddingFits(ds, policy) ? await fitEmbeddingFor(ds, policy) : undefined);
   const similarEmbedding = embeddingModel ? await embeddingNeighbours(embeddingModel, ds, policy.training.neighbours) : undefined;
   markStage('fit done');
   log(
     `fitted ${ds.nUsers} users, ${ds.nItems} items, ${ds.nEvents} events in ${(Number(process.hrtime.bigint() - t0) / 1e9).toFixed(2)}s`,
   );
   const { model, segments, fallback, similar } = fitted;
+  const exclude = servedExclusion(ds, policy);
 
   const meta: VersionMeta = {
     version: opts.version,
@@ -101,16 +88,17 @@ export async function trainModels(dataset: Dataset, policy: Policy, opts: TrainO
         popularity: { combine: opts.fit?.combine ?? DEFAULT_FIT.combine, decayHalfLifeDays: policy.training.decayHalfLifeDays },
       },
       embedding: embeddingModel
-        ? { ...emb.choice, dim: embeddingModel.dim, backend: embeddingModel.info.backend, fitSeconds: embeddingModel.info.fitSeconds }
-        : emb.choice,
-      tuning: { kind: tuned.kind, cases: tuned.cases, folds: tuned.folds, before: tuned.before, after: tuned.after, seconds: tuned.seconds },
+        ? { ...embedding, dim: embeddingModel.dim, backend: embeddingModel.info.backend, fitSeconds: embeddingModel.info.fitSeconds }
+        : embedding,
+      tuning: { kind: tuning.kind, cases: tuning.cases, folds: tuning.folds, before: tuning.before, after: tuning.after, seconds: tuning.seconds },
+      exclude,
       highValueThreshold: Number.isFinite(segments.highValueThreshold) ? segments.highValueThreshold : null,
       events: ds.nEvents,
     },
   };
 
   const neighbours = similar.indptr[ds.nItems];
-  const metrics: Record<string, unknown> = {
+  const metrics: VersionMetrics = {
     users: ds.nUsers,
     items: ds.nItems,
     events: ds.nEvents,
@@ -120,16 +108,14 @@ export async function trainModels(dataset: Dataset, policy: Policy, opts: TrainO
     segments: segments.sizes,
   };
 
-  const exclusion = exclusionMode(ds, policy);
-  (meta.info as Record<string, unknown>).exclude = exclusion;
   const users = function* (): Iterable<[string, UserRecommendations]> {
     const ranker = new Ranker(model); // only when iterated (the artifacts use packedLists)
     for (let u = 0; u < ds.nUsers; u++) {
-      yield [ds.userIds[u], userRecommendations(ds, ranker, model.favourites, segments.codes, u, policy.training.topN, exclusion, segments.features)];
+      yield [ds.userIds[u], userRecommendations(ds, ranker, model.favourites, segments.codes, u, policy.training.topN, exclude, segments.features)];
     }
   };
 
-  const packedLists = () => packedUserLists(ds, model, { topN: policy.training.topN, exclusion, features: segments.features });
+  const packedLists = () => packedUserLists(ds, model, { topN: policy.training.topN, exclude, features: segments.features });
 
   return {
     meta,
@@ -140,7 +126,7 @@ export async function trainModels(dataset: Dataset, policy: Policy, opts: TrainO
       return u === undefined ? 'new' : SEGMENTS[segments.codes[u]];
     },
     metrics,
-    timings: { ...fitted.timings, tuning: tuned.seconds, embedding: emb.choice.seconds + (embeddingModel?.info.fitSeconds ?? 0) },
+    timings: { ...fitted.timings, tuning: tuning.seconds, embedding: embedding.seconds + (embeddingModel?.info.fitSeconds ?? 0) },
     ...(embeddingModel ? { embedding: embeddingModel } : {}),
   };
 }
@@ -162,75 +148,3 @@ function countRows(indptr: Int32Array): number {
   return n;
 }
 
-export interface HoldoutMetrics {
-  hr10: number;
-  ndcg10: number;
-  hr20: number;
-  ndcg20: number;
-  users: number;
-  fitSeconds: number;
-  recommendSeconds: number;
-}
-
-
-/**
- * Holdout carved from the training data: for a seeded sample of `holdoutUsers` of the users with at
- * least two distinct items, the item of the last event is the target and the trailing run of
- * events on that item is removed (predicting a repeat of what was just done would be trivial);
- * everything else trains. Scored like the service serves: only the excluded items (see exclusionMode) are skipped.
- */
-export function carveHoldout(ds: Dataset, policy: Policy): { train: Dataset; cases: TestCase[] } {
-  const rnd = mulberry32(policy.training.seed);
-  const eligible: number[] = [];
-  for (let u = 0; u < ds.nUsers; u++) {
-    const a = ds.userStart[u];
-    const b = ds.userStart[u + 1];
-    for (let k = a; k < b; k++) {
-      if (ds.evItem[k] !== ds.evItem[b - 1]) {
-        eligible.push(u);
-        break;
-      }
-    }
-  }
-  for (let x = eligible.length - 1; x > 0; x--) {
-    const y = Math.floor(rnd() * (x + 1));
-    const t = eligible[x];
-    eligible[x] = eligible[y];
-    eligible[y] = t;
-  }
-  const n = Math.min(MAX_HOLDOUT_USERS, Math.round(policy.training.holdoutUsers * eligible.length));
-  const sampled = eligible.slice(0, n).sort((a, b) => a - b);
-  const keep = new Uint8Array(ds.nEvents).fill(1);
-  const cases: TestCase[] = [];
-  for (const u of sampled) {
-    const a = ds.userStart[u];
-    const b = ds.userStart[u + 1];
-    const item = ds.evItem[b - 1];
-    for (let k = b - 1; k >= a && ds.evItem[k] === item; k--) keep[k] = 0;
-    cases.push({ user: u, item });
-  }
-  return { train: filterDataset(ds, keep), cases };
-}
-
-/** HR/NDCG at 10 and 20 of `popular`, `itemcf` and `published` on the carved holdout. */
-export async function evaluateHoldout(dataset: Dataset, policy: Policy, opts: { fit?: FitOptions } = {}): Promise<Record<ModelName, HoldoutMetrics>> {
-  const { train, cases } = carveHoldout(dataset, policy);
-  const exclude = exclusionMode(dataset, policy) === 'all' ? 'history' : 'bought';
-  const tuned = tuneRankParams(train, policy, { fit: opts.fit });
-  const emb = await prepareEmbedding(train, policy, { ...opts.fit, rank: tuned.params });
-  const extraSeconds = tuned.seconds + emb.choice.seconds + (emb.model?.info.fitSeconds ?? 0);
-  const results = evaluateSplit({ train, cases, exclude }, policy, MODELS, emb.fit, extraSeconds);
-  const out = {} as Record<ModelName, HoldoutMetrics>;
-  for (const r of results) {
-    out[r.model as ModelName] = {
-      hr10: r.hr10,
-      ndcg10: r.ndcg10,
-      hr20: r.hr20,
-      ndcg20: r.ndcg20,
-      users: cases.length,
-      fitSeconds: r.fitSeconds,
-      recommendSeconds: r.recommendSeconds,
-    };
-  }
-  return out;
-}

@@ -1,5 +1,5 @@
 import { buildPolicy } from '../../src/config/policy';
-import { csrRow } from '../../src/model/versionMeta';
+import { csrRow } from '../../src/contracts/versionMeta';
 import { DatasetBuilder, userItemMatrix } from '../data/dataset';
 import { DEFAULT_ITEMCF, fitItemCf } from './itemcf';
 import { ev } from '../data/testkit';

@@ -9,7 +9,7 @@
  * alpha > 0.5 damps popular neighbours j less and popular seeds more; proximity > 0 weighs a
  * co-occurrence by how close the two items were in the user's sequence (what is used together).
  */
-import type { Csr } from '../../src/model/versionMeta';
+import type { Csr } from '../../src/contracts/versionMeta';
 import { TopK } from '../data/topk';
 import { transpose, WeightedCsr } from '../data/dataset';
 import { PARALLEL_THRESHOLDS, parallelForSync, SharedTyped, sharedArray, toShared, trainThreads } from '../parallel/pool';

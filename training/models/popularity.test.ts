@@ -1,6 +1,6 @@
 import { buildPolicy } from '../../src/config/policy';
 import { SEGMENTS } from '../../src/domain/types';
-import { csrRow } from '../../src/model/versionMeta';
+import { csrRow } from '../../src/contracts/versionMeta';
 import { DatasetBuilder, DAY_MS, userItemMatrix } from '../data/dataset';
 import { buildFallbackLists, itemPopularity } from './popularity';
 import { ev, item, T0 } from '../data/testkit';

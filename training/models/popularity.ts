@@ -4,7 +4,7 @@
  */
 import { Segment, SEGMENTS } from '../../src/domain/types';
 import type { Policy } from '../../src/config/policy';
-import type { Csr } from '../../src/model/versionMeta';
+import type { Csr } from '../../src/contracts/versionMeta';
 import { Dataset, DAY_MS, TYPE_PURCHASE, WeightedCsr } from '../data/dataset';
 import { TopK } from '../data/topk';
 

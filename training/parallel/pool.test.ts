@@ -1,16 +1,19 @@
 import { DEFAULT_POLICY } from '../../src/config/policy';
-import { encodeUserRecommendations } from '../../src/model/packedList';
+import { encodeUserRecommendations } from '../../src/contracts/packedList';
 import { generateScaleEvents, scaleCatalogue, scaleOptions } from '../../src/sample/scale';
 import { Dataset, DatasetBuilder, entryPositions, userItemMatrix } from '../data/dataset';
 import { DEFAULT_ITEMCF, fitItemCf } from '../models/itemcf';
 import { fitModel } from '../ranking/fit';
 import { closeWorkers, PARALLEL_THRESHOLDS, parallelForSync } from './pool';
-import { packedUserLists, scoreCases } from '../ranking/parallelLists';
-import { DEFAULT_RANK, Ranker } from '../ranking/ranker';
+import { packedUserLists } from '../ranking/parallelLists';
+import { scoreCases } from '../evaluation/scoreCases';
+import { DEFAULT_RANK } from '../ranking/params';
+import { Ranker } from '../ranking/ranker';
 import { Scorer } from '../evaluation/metrics';
-import { carveValidation, scoreParams } from '../tuning/search';
+import { carveValidation } from '../tuning/folds';
+import { scoreParams } from '../tuning/search';
 import { trainModels } from '../job/train';
-import { evaluateSplit } from '../job/evaluate';
+import { evaluateSplit } from '../evaluation/models';
 
 const CODES = { view: 0, fav: 1, cart: 2, purchase: 3 } as const;
 
@@ -118,7 +121,7 @@ describe('packedUserLists without workers', () => {
     const ds = scaleDataset(5_000);
     const fitted = fitModel(ds, DEFAULT_POLICY);
     const out: Buffer[] = [];
-    for await (const chunk of packedUserLists(ds, fitted.model, { topN: 30, exclusion: 'purchased' }, 1)) for (const [, b] of chunk) out.push(b);
+    for await (const chunk of packedUserLists(ds, fitted.model, { topN: 30, exclude: 'bought' }, 1)) for (const [, b] of chunk) out.push(b);
     expect(out.length).toBe(ds.nUsers);
   });
 });

@@ -7,9 +7,10 @@ import type { Policy } from '../../src/config/policy';
 import { Dataset, entryPositions, eventWeights, userItemMatrix, WeightedCsr } from '../data/dataset';
 import { DEFAULT_ITEMCF, fitItemCf, ItemCfParams } from '../models/itemcf';
 import { buildFallbackLists, FallbackLists, itemPopularity, Popularity } from '../models/popularity';
-import { CandidateSource, DEFAULT_RANK, RankModel, RankParams } from './ranker';
+import type { CandidateSource, RankModel } from './ranker';
+import { DEFAULT_RANK, RankParams } from './params';
 import { computeSegments, favouriteCategories, SegmentResult } from '../models/segments';
-import type { Csr } from '../../src/model/versionMeta';
+import type { Csr } from '../../src/contracts/versionMeta';
 import { markStage } from '../../src/observability/stages';
 
 export const FAVOURITE_CATEGORIES = 3;

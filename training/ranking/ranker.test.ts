@@ -1,9 +1,10 @@
 import { buildPolicy } from '../../src/config/policy';
-import { sourceName } from '../../src/model/sources';
+import { sourceName } from '../../src/contracts/sources';
 import type { Item, StoreEvent } from '../../src/domain/types';
 import { DatasetBuilder } from '../data/dataset';
 import { fitModel } from './fit';
-import { CandidateSource, DEFAULT_RANK, Ranker, RankParams } from './ranker';
+import { CandidateSource, Ranker } from './ranker';
+import { DEFAULT_RANK, RankParams } from './params';
 import { ev, item } from '../data/testkit';
 
 const policy = buildPolicy();
@@ -149,7 +150,7 @@ describe('Ranker', () => {
     expect(power.indexOf('noise5')).toBeLessThan(power.indexOf('noise6'));
   });
 
-  it('category focus, short recency and returns lift the matching touched item', () => {
+  it('category focus lifts the touched item in the category of the last events', () => {
     const items = [item('P', 'cp'), item('Q', 'cp'), item('X', 'cx'), item('Y', 'cx'), item('noise1', 'cx'), item('noise2', 'cn')];
     // noise1 and noise2 carry equal refind strength; the last events are in category cx.
     const extra = [ev('t', 'noise2', 'view', 49), ev('t', 'noise1', 'view', 49), ev('t', 'X', 'view', 50), ev('t', 'Y', 'view', 50.0001)];
@@ -157,41 +158,6 @@ describe('Ranker', () => {
     const pos = (ids: string[]) => [ids.indexOf('noise1'), ids.indexOf('noise2')];
     const [f1, f2] = pos(setup(extra, items, { ...base, focusWeight: 5, focusEvents: 2 }).rank('t', 20).ids);
     expect(f1).toBeLessThan(f2);
-    // Recency: the later of two single views wins on the minute scale.
-    const rec = setup([ev('t', 'noise2', 'view', 50), ev('t', 'noise1', 'view', 50.01)], [], { ...base, recencyWeight: 5 }).rank('t', 20).ids;
-    expect(rec.indexOf('noise1')).toBeLessThan(rec.indexOf('noise2'));
-    // Returns: A B A C within one session lifts A (returned to) over the newer B and C.
-    const ret = [ev('t', 'ra', 'view', 50), ev('t', 'rb', 'view', 50.001), ev('t', 'ra', 'view', 50.002), ev('t', 'rc', 'view', 50.003)];
-    const r0 = setup(ret, [], { ...base, refindPositionWeight: 10 }).rank('t', 20).ids;
-    expect(r0[0]).toBe('rc');
-    const r1 = setup(ret, [], { ...base, refindPositionWeight: 10, returnWeight: 20 }).rank('t', 20);
-    expect(r1.ids[0]).toBe('ra');
-    expect(r1.sources[0]).toBe('refind');
-  });
-
-  it('bought-category penalty pushes down items of a category the user just bought in', () => {
-    const items = [item('P', 'cp'), item('Q', 'cp'), item('X', 'cx'), item('Y', 'cx')];
-    const extra = [ev('t', 'Q', 'view', 49.9), ev('t', 'Y', 'view', 49.9), ev('t', 'P', 'purchase', 50)];
-    const base = { seedDecay: 0 };
-    const off = setup(extra, items, base).rank('t', 20).ids;
-    expect(off.indexOf('Q')).toBeLessThan(off.indexOf('Y')); // id order tie
-    const on = setup(extra, items, { ...base, boughtCategoryPenalty: 5 }).rank('t', 20).ids;
-    expect(on.indexOf('Y')).toBeLessThan(on.indexOf('Q'));
-  });
-
-  it('session itemcf adds untouched same-category neighbours of the last items', () => {
-    const items = [item('P', 'cp'), item('Q', 'cp'), item('X', 'cx'), item('Y', 'cy')];
-    const extra = [ev('t', 'P', 'view', 50), ev('t', 'X', 'view', 50.001)];
-    const base = { seedDecay: 0 }; // plain itemcf: only the newest item (X) has seed weight; session seeds weigh 1
-    const score = (r: { ids: string[]; scores: number[] }, id: string) => (r.ids.includes(id) ? r.scores[r.ids.indexOf(id)] : 0);
-    const off = setup(extra, items, base).rank('t', 20, 'bought', false);
-    expect(score(off, 'Q')).toBe(0);
-    const on = setup(extra, items, { ...base, sessionCfWeight: 1, sessionCfSeeds: 2 }).rank('t', 20, 'bought', false);
-    expect(score(on, 'Q')).toBeGreaterThan(0); // P's neighbour, same category
-    expect(on.sources[on.ids.indexOf('Q')]).toBe('itemcf');
-    expect(score(on, 'Y')).toBeCloseTo(score(off, 'Y'), 5); // X's neighbour, other category: unchanged
-    const any = setup(extra, items, { ...base, sessionCfWeight: 1, sessionCfSeeds: 2, sessionCfSameCategory: 0 }).rank('t', 20, 'bought', false);
-    expect(score(any, 'Y')).toBeGreaterThan(score(off, 'Y'));
   });
 
   it('defaults keep every new term off', () => {
@@ -200,9 +166,6 @@ describe('Ranker', () => {
     expect(DEFAULT_RANK.categoryWeight).toBe(0);
     expect(DEFAULT_RANK.refindAlpha).toBe(0);
     expect(DEFAULT_RANK.focusWeight).toBe(0);
-    expect(DEFAULT_RANK.recencyWeight).toBe(0);
-    expect(DEFAULT_RANK.returnWeight).toBe(0);
-    expect(DEFAULT_RANK.boughtCategoryPenalty).toBe(0);
-    expect(DEFAULT_RANK.sessionCfWeight).toBe(0);
+    expect(DEFAULT_RANK.dwellWeight).toBe(0);
   });
 });

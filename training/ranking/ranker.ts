@@ -15,140 +15,13 @@
  */
 import type { Policy } from '../../src/config/policy';
 import { Segment, SEGMENTS } from '../../src/domain/types';
-import type { Csr } from '../../src/model/versionMeta';
-import { PackedSource, sourceCode } from '../../src/model/sources';
+import type { Csr } from '../../src/contracts/versionMeta';
+import { isPackedSource, PackedSource, sourceCode } from '../../src/contracts/sources';
+import { stepLists } from '../../src/contracts/fallbackChain';
 import { Dataset, TYPE_CART, TYPE_FAV, TYPE_PURCHASE } from '../data/dataset';
 import type { FallbackLists, Popularity } from '../models/popularity';
 import { TopK } from '../data/topk';
-
-export interface RankParams {
-  /** Weight multiplier per step back in the user's distinct-item history (1 = no recency). */
-  seedDecay: number;
-  /** Weight of the (normalised) refind score against the (normalised) itemcf score. */
-  refindWeight: number;
-  /** Half-life of a touched item's refind score, in hours before the user's last event. */
-  refindHalfLifeHours: number;
-  /** Weight of the (normalised) global popularity added to each candidate. */
-  popularityWeight: number;
-  /**
-   * Refind strength of a fav and a cart event relative to a view (a view counts 1); NaN = the
-   * policy's event weights (fav / view, cart / view).
-   */
-  refindFav: number;
-  refindCart: number;
-  /**
-   * Session position: a touched, not bought item also scores refindPositionWeight x
-   * refindPositionDecay^p, p = its position among the user's distinct items, newest first (0 = the
-   * last item touched). Position says "what was being looked at just now" independently of how
-   * many events the item collected. 0 = off.
-   */
-  refindPositionWeight: number;
-  refindPositionDecay: number;
-  /**
-   * Category source: popular items of the categories of the user's most recent distinct items
-   * (category weight seedDecay^p), scored categoryWeight x item popularity / the category's best,
-   * at most categoryCandidates per category. 0 = off (also off when the data has no categories).
-   */
-  categoryWeight: number;
-  categoryCandidates: number;
-  /**
-   * Purchase intent: a carted or favourited, not bought item also scores intentWeight x
-   * max over those events of (1 for a cart, intentFav for a fav) x 0.5^(age / intentHalfLifeHours),
-   * age before the user's last event. A cart stays a likely purchase for days while views fade
-   * within hours; a separate half-life keeps both. 0 = off.
-   */
-  intentWeight: number;
-  intentHalfLifeHours: number;
-  intentFav: number;
-  /**
-   * Power-law refind decay: when refindAlpha > 0 an event's refind strength decays as
-   * (1 + age / refindTauHours)^-alpha instead of 0.5^(age / refindHalfLifeHours), alpha =
-   * refindCartAlpha for carts (NaN = refindAlpha) and refindAlpha otherwise. Measured purchase rates
-   * fall like a power of the age, and a cart's far more slowly than a view's. 0 = exponential.
-   */
-  refindAlpha: number;
-  refindTauHours: number;
-  refindCartAlpha: number;
-  /**
-   * Category focus: a touched, not bought item also scores focusWeight x the share of the user's
-   * last focusEvents events whose item is in the item's category (shoppers compare within one
-   * category, then buy one). 0 = off.
-   */
-  focusWeight: number;
-  focusEvents: number;
-  /**
-   * Short-scale recency: a touched item also scores recencyWeight x 0.5^(minutes between its
-   * latest touch and the user's last event / recencyHalfLifeMinutes). 0 = off.
-   */
-  recencyWeight: number;
-  recencyHalfLifeMinutes: number;
-  /**
-   * Returns: in the user's last session (events closer than sessionGapMinutes), an item
-   * returned to after touching other items (A, B, A) scores returnWeight x (1 - 0.5^returns). 0 = off.
-   */
-  returnWeight: number;
-  sessionGapMinutes: number;
-  /**
-   * Need met: candidates in a category where the user bought something lose
-   * boughtCategoryPenalty x 0.5^(hours since that purchase / boughtCategoryHalfLifeHours). 0 = off.
-   */
-  boughtCategoryPenalty: number;
-  boughtCategoryHalfLifeHours: number;
-  /**
-   * Session itemcf: neighbours of the user's last sessionCfSeeds distinct items that the user has
-   * not touched (same category only when sessionCfSameCategory = 1) score sessionCfWeight x
-   * similarity / the user's best such similarity. 0 = off.
-   */
-  sessionCfWeight: number;
-  sessionCfSeeds: number;
-  sessionCfSameCategory: number;
-  /**
-   * Dwell: the time a shopper stayed on an item before the next event (a different item, at most
-   * dwellCapMinutes later; longer gaps are session ends, not reading) says how closely they looked
-   * at it. A touched item scores dwellWeight x its sum of log(1 + dwell minutes) x
-   * 0.5^(age / dwellHalfLifeHours) (0 = no decay), normalised by the user's best. 0 = off.
-   */
-  dwellWeight: number;
-  dwellCapMinutes: number;
-  dwellHalfLifeHours: number;
-}
-
-/**
- * Chosen on validation splits carved from training data (tuning.ts); evaluation and training may
- * tune them per run (tuneRankParams) on the same kind of split.
- */
-export const DEFAULT_RANK: RankParams = {
-  seedDecay: 0.7,
-  refindWeight: 2,
-  refindHalfLifeHours: 24,
-  popularityWeight: 0,
-  refindFav: NaN,
-  refindCart: NaN,
-  refindPositionWeight: 0,
-  refindPositionDecay: 0.5,
-  categoryWeight: 0,
-  categoryCandidates: 20,
-  intentWeight: 0,
-  intentHalfLifeHours: 72,
-  intentFav: 0.5,
-  refindAlpha: 0,
-  refindTauHours: 1,
-  refindCartAlpha: 0.3,
-  focusWeight: 0,
-  focusEvents: 3,
-  recencyWeight: 0,
-  recencyHalfLifeMinutes: 30,
-  returnWeight: 0,
-  sessionGapMinutes: 30,
-  boughtCategoryPenalty: 0,
-  boughtCategoryHalfLifeHours: 48,
-  sessionCfWeight: 0,
-  sessionCfSeeds: 3,
-  sessionCfSameCategory: 1,
-  dwellWeight: 0,
-  dwellCapMinutes: 30,
-  dwellHalfLifeHours: 24,
-};
+import type { RankParams } from './params';
 
 /**
  * Extension point for further candidate generators (an embedding model, a live session model...):
@@ -211,17 +84,10 @@ export class Ranker {
   private readonly strongest: Float64Array;
   private readonly intent: Float64Array;
   private readonly catMark: Int32Array;
-  private readonly behave: Float64Array;
-  private readonly sessionCf: Float64Array;
-  private readonly lastAge: Float64Array;
+  private readonly focus: Float64Array;
   private readonly dwell: Float64Array;
-  private readonly runs: Int32Array;
-  private readonly touched: Int32Array;
-  private readonly scfSeed: Int32Array;
   private readonly catStamp: Int32Array;
   private readonly catCount: Float64Array;
-  private readonly boughtStamp: Int32Array;
-  private readonly boughtCat: Float64Array;
   private readonly typeWeight: number[];
   private readonly refindTypeWeight: number[];
   private readonly extraSources: CandidateSource[];
@@ -240,18 +106,11 @@ export class Ranker {
     this.strongest = new Float64Array(n);
     this.intent = new Float64Array(n);
     this.catMark = new Int32Array(Math.max(1, model.ds.categories.length));
-    this.behave = new Float64Array(n);
-    this.sessionCf = new Float64Array(n);
-    this.lastAge = new Float64Array(n);
+    this.focus = new Float64Array(n);
     this.dwell = new Float64Array(n);
-    this.runs = new Int32Array(n);
-    this.touched = new Int32Array(n);
-    this.scfSeed = new Int32Array(n);
     const nCat = Math.max(1, model.ds.categories.length);
     this.catStamp = new Int32Array(nCat);
     this.catCount = new Float64Array(nCat);
-    this.boughtStamp = new Int32Array(nCat);
-    this.boughtCat = new Float64Array(nCat);
     const w = model.policy.eventWeights;
     this.typeWeight = [w.view, w.fav, w.cart, w.purchase];
     const p = model.params;
@@ -276,9 +135,7 @@ export class Ranker {
     this.position[it] = 0;
     this.intent[it] = 0;
     this.category[it] = 0;
-    this.behave[it] = 0;
-    this.sessionCf[it] = 0;
-    this.runs[it] = 0;
+    this.focus[it] = 0;
     this.dwell[it] = 0;
     for (const e of this.extra) e[it] = 0;
     this.candidates[nc] = it;
@@ -322,9 +179,7 @@ export class Ranker {
       if (this.excluded[it] === stamp || !ds.itemAvailable[it]) continue;
       const first = this.mark[it] !== stamp;
       nc = this.touch(it, stamp, nc);
-      this.touched[it] = stamp;
       const age = lastTs - ds.evTs[k];
-      if (first) this.lastAge[it] = age;
       const type = ds.evType[k];
       const decay = power
         ? Math.pow(1 + age / tau, -(type === TYPE_CART ? cartAlpha : params.refindAlpha))
@@ -349,8 +204,7 @@ export class Ranker {
       for (let c = 0; c < nc; c++) this.dwell[this.candidates[c]] *= scale;
     }
 
-    const nTouched = nc;
-    if (b > a) this.behaviour(a, b, stamp, nTouched);
+    if (b > a) this.categoryFocus(a, b, stamp, nc);
 
     // Strongest event type per touched item (seed weight), then itemcf from the most recent
     // distinct items, newest first. Both passes are linear in the history.
@@ -380,7 +234,6 @@ export class Ranker {
       }
     }
 
-    if (params.sessionCfWeight > 0 && b > a) nc = this.sessionCandidates(a, b, stamp, nc);
     if (params.categoryWeight > 0 && b > a) nc = this.categoryCandidates(a, b, stamp, nc);
 
     // Extra sources (extension point), each normalised by its best score for this user.
@@ -409,16 +262,11 @@ export class Ranker {
     const cfScale = maxCf > 0 ? 1 / maxCf : 0;
     const reScale = maxRe > 0 ? params.refindWeight / maxRe : 0;
     const popScale = maxPop > 0 ? params.popularityWeight / maxPop : 0;
-    const penalty = params.boughtCategoryPenalty > 0 && b > a ? this.boughtCategories(a, b, stamp) : 0;
     for (let c = 0; c < nc; c++) {
       const it = this.candidates[c];
       let score =
         this.cf[it] * cfScale + this.refind[it] * reScale + this.position[it] + this.intent[it] + popularity.score[it] * popScale + this.category[it] +
-        this.behave[it] + this.sessionCf[it] + this.dwell[it];
-      if (penalty > 0) {
-        const cat = ds.itemCategory[it];
-        if (cat >= 0 && this.boughtStamp[cat] === stamp) score -= penalty * this.boughtCat[cat];
-      }
+        this.focus[it] + this.dwell[it];
       for (let x = 0; x < this.extra.length; x++) {
         if (this.extraMax[x] > 0) score += (this.extraSources[x].weight * this.extra[x][it]) / this.extraMax[x];
       }
@@ -429,9 +277,9 @@ export class Ranker {
     const scores: number[] = Array.from(top.scores);
     const sources: number[] = items.map((it) => {
       // Provenance: the component contributing most.
-      let best = this.cf[it] * cfScale + this.sessionCf[it];
+      let best = this.cf[it] * cfScale;
       let src = SRC_ITEMCF;
-      const re = this.refind[it] * reScale + this.position[it] + this.intent[it] + this.behave[it] + this.dwell[it];
+      const re = this.refind[it] * reScale + this.position[it] + this.intent[it] + this.focus[it] + this.dwell[it];
       if (re > best) {
         best = re;
         src = SRC_REFIND;
@@ -456,105 +304,28 @@ export class Ranker {
   }
 
   /**
-   * Behaviour terms of the touched candidates (candidates[0, nTouched)): category focus of the
-   * last events, short-scale recency of the latest touch and returns within the last session.
+   * Category focus of the touched candidates (candidates[0, nTouched)): the share of the last
+   * focusEvents events in each one's category.
    */
-  private behaviour(a: number, b: number, stamp: number, nTouched: number): void {
+  private categoryFocus(a: number, b: number, stamp: number, nTouched: number): void {
     const { ds, params } = this.model;
-    const lastTs = ds.evTs[b - 1];
-    if (params.focusWeight > 0 && ds.categories.length > 0) {
-      const want = Math.max(1, Math.round(params.focusEvents));
-      let seen = 0;
-      for (let k = b - 1; k >= a && seen < want; k--, seen++) {
-        const c = ds.itemCategory[ds.evItem[k]];
-        if (c < 0) continue;
-        if (this.catStamp[c] !== stamp) {
-          this.catStamp[c] = stamp;
-          this.catCount[c] = 0;
-        }
-        this.catCount[c]++;
-      }
-      for (let x = 0; x < nTouched; x++) {
-        const it = this.candidates[x];
-        const c = ds.itemCategory[it];
-        if (c >= 0 && this.catStamp[c] === stamp) this.behave[it] += (params.focusWeight * this.catCount[c]) / seen;
-      }
-    }
-    if (params.recencyWeight > 0) {
-      const hl = params.recencyHalfLifeMinutes * 60000;
-      for (let x = 0; x < nTouched; x++) {
-        const it = this.candidates[x];
-        this.behave[it] += params.recencyWeight * Math.pow(0.5, this.lastAge[it] / hl);
-      }
-    }
-    if (params.returnWeight > 0) {
-      const gap = params.sessionGapMinutes * 60000;
-      let prev = -1;
-      let tPrev = lastTs;
-      for (let k = b - 1; k >= a; k--) {
-        if (tPrev - ds.evTs[k] > gap) break;
-        tPrev = ds.evTs[k];
-        const it = ds.evItem[k];
-        if (it === prev) continue;
-        prev = it;
-        if (this.touched[it] === stamp) this.runs[it]++;
-      }
-      for (let x = 0; x < nTouched; x++) {
-        const it = this.candidates[x];
-        if (this.runs[it] > 1) this.behave[it] += params.returnWeight * (1 - Math.pow(0.5, this.runs[it] - 1));
-      }
-    }
-  }
-
-  /** Per category the user bought in: 0.5^(hours from that purchase to the user's last event / half-life), max. */
-  private boughtCategories(a: number, b: number, stamp: number): number {
-    const { ds, params } = this.model;
-    const lastTs = ds.evTs[b - 1];
-    const hl = params.boughtCategoryHalfLifeHours * HOUR_MS;
-    let any = false;
-    for (let k = a; k < b; k++) {
-      if (ds.evType[k] !== TYPE_PURCHASE) continue;
+    if (!(params.focusWeight > 0) || ds.categories.length === 0) return;
+    const want = Math.max(1, Math.round(params.focusEvents));
+    let seen = 0;
+    for (let k = b - 1; k >= a && seen < want; k--, seen++) {
       const c = ds.itemCategory[ds.evItem[k]];
       if (c < 0) continue;
-      const v = Math.pow(0.5, (lastTs - ds.evTs[k]) / hl);
-      if (this.boughtStamp[c] !== stamp) {
-        this.boughtStamp[c] = stamp;
-        this.boughtCat[c] = v;
-      } else if (v > this.boughtCat[c]) this.boughtCat[c] = v;
-      any = true;
-    }
-    return any ? params.boughtCategoryPenalty : 0;
-  }
-
-  /**
-   * Session itemcf: neighbours of the last sessionCfSeeds distinct items the user has not touched
-   * (optionally of the seed's category), every seed weighing 1, normalised by the best.
-   */
-  private sessionCandidates(a: number, b: number, stamp: number, nc: number): number {
-    const { ds, params, similar } = this.model;
-    let seeds = 0;
-    const sameCat = params.sessionCfSameCategory > 0;
-    for (let k = b - 1; k >= a && seeds < params.sessionCfSeeds; k--) {
-      const s = ds.evItem[k];
-      if (this.scfSeed[s] === stamp) continue;
-      this.scfSeed[s] = stamp;
-      seeds++;
-      const cs = ds.itemCategory[s];
-      for (let p = similar.indptr[s]; p < similar.indptr[s + 1]; p++) {
-        const j = similar.indices[p];
-        if (this.touched[j] === stamp || this.excluded[j] === stamp || !ds.itemAvailable[j]) continue;
-        if (sameCat && (cs < 0 || ds.itemCategory[j] !== cs)) continue;
-        nc = this.touch(j, stamp, nc);
-        this.sessionCf[j] += similar.scores[p];
+      if (this.catStamp[c] !== stamp) {
+        this.catStamp[c] = stamp;
+        this.catCount[c] = 0;
       }
+      this.catCount[c]++;
     }
-    let max = 0;
-    for (let c = 0; c < nc; c++) if (this.sessionCf[this.candidates[c]] > max) max = this.sessionCf[this.candidates[c]];
-    if (max > 0) {
-      const scale = params.sessionCfWeight / max;
-      for (let c = 0; c < nc; c++) this.sessionCf[this.candidates[c]] *= scale;
+    for (let x = 0; x < nTouched; x++) {
+      const it = this.candidates[x];
+      const c = ds.itemCategory[it];
+      if (c >= 0 && this.catStamp[c] === stamp) this.focus[it] += (params.focusWeight * this.catCount[c]) / seen;
     }
-    return nc;
   }
 
   /**
@@ -590,13 +361,16 @@ export class Ranker {
     return nc;
   }
 
-  /** Appends from the user's segment chain, then global popularity, with decreasing scores. */
+  /**
+   * Appends along the user's segment chain (the shared resolver; touched items are candidates
+   * already, so `refind` adds nothing here), then the full popularity order, with decreasing scores.
+   */
   private fill(u: number, n: number, stamp: number, items: number[], scores: number[], sources: number[]): void {
-    const { ds, fallback, popularity, policy } = this.model;
+    const { ds, fallback, popularity, policy, favourites } = this.model;
     const segment: Segment = u >= 0 ? SEGMENTS[this.model.segments[u]] : 'new';
     let score = scores.length > 0 ? Math.min(scores[scores.length - 1], 1) : 1;
-    const take = (list: ArrayLike<number>, src: number, from = 0, to = list.length): boolean => {
-      for (let x = from; x < to && items.length < n; x++) {
+    const take = (list: ArrayLike<number>, src: number): boolean => {
+      for (let x = 0; x < list.length && items.length < n; x++) {
         const it = list[x];
         if (this.mark[it] === -stamp || this.excluded[it] === stamp || !ds.itemAvailable[it]) continue;
         this.mark[it] = -stamp;
@@ -607,38 +381,16 @@ export class Ranker {
       }
       return items.length >= n;
     };
-    const favA = u >= 0 ? this.model.favourites.indptr[u] : 0;
-    const favB = u >= 0 ? this.model.favourites.indptr[u + 1] : 0;
-    const categoryRows = (csr: Csr | undefined, src: number): boolean => {
-      if (!csr) return false;
-      for (let f = favA; f < favB; f++) {
-        const c = this.model.favourites.indices[f];
-        if (take(csr.indices, src, csr.indptr[c], csr.indptr[c + 1])) return true;
-      }
-      return false;
+    const ctx = {
+      segment,
+      categories: () => (u >= 0 ? favourites.indices.subarray(favourites.indptr[u], favourites.indptr[u + 1]) : new Int32Array(0)),
+      refind: () => [],
     };
     // Quotas (`max` per step) are the service's business at answer time; evaluation fills plainly.
     for (const { step } of policy.fallbacks[segment]) {
-      let done = false;
-      switch (step) {
-        case 'refind': // already a candidate source above
-          break;
-        case 'trending':
-        case 'best_converting':
-        case 'new_arrivals':
-        case 'popular':
-          done = take(fallback.lists[step] ?? [], sourceCode(step));
-          break;
-        case 'category_popular':
-          done = categoryRows(fallback.categoryLists.category_popular, SRC_CATEGORY);
-          break;
-        case 'segment_popular':
-          done =
-            categoryRows(fallback.categoryLists[`segment:${segment}`], SRC_CATEGORY) ||
-            take(fallback.segmentLists[segment] ?? [], SRC_POPULAR);
-          break;
-      }
-      if (done) return;
+      const { source, lists } = stepLists(fallback, step, ctx);
+      const src = isPackedSource(source) ? sourceCode(source) : SRC_POPULAR; // segment:<name> packs as popular
+      for (const list of lists) if (take(list, src)) return;
     }
     // Past the stored list length: the full popularity order, so a list is never short while
     // the catalogue has available items someone interacted with.

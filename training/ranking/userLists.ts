@@ -3,18 +3,16 @@
  * Free of TF.js imports: worker threads compute lists with it (parallelRank.ts).
  */
 import { SEGMENTS } from '../../src/domain/types';
-import type { UserRecommendations } from '../../src/model/packedList';
+import type { UserRecommendations } from '../../src/contracts/packedList';
 import { Dataset, TYPE_PURCHASE } from '../data/dataset';
-import type { Ranker } from './ranker';
+import type { ExcludeMode, Ranker } from './ranker';
 import type { UserFeatures } from '../models/segments';
 
 /** Items kept in a user's refind list and bought list (packedList.ts). */
 export const MAX_REFIND = 20;
 export const MAX_BOUGHT = 200;
-/** With `excludeInteracted: all` the excluded list holds every past item, up to this many. */
+/** Excluding the whole history (`excludeInteracted: all`), the excluded list holds every past item, up to this many. */
 export const MAX_EXCLUDED_ALL = 2000;
-
-export type ExclusionMode = 'purchased' | 'all';
 
 const scratch = new WeakMap<Dataset, { seen: Int32Array; bought: Int32Array; stamp: number }>();
 function userScratch(ds: Dataset): { seen: Int32Array; bought: Int32Array; stamp: number } {
@@ -34,13 +32,13 @@ export function userRecommendations(
   segmentCodes: Uint8Array,
   u: number,
   topN: number,
-  exclusion: ExclusionMode = 'purchased',
+  exclude: ExcludeMode = 'bought',
   features?: UserFeatures,
 ): UserRecommendations {
-  const all = exclusion === 'all';
+  const all = exclude === 'history';
   // Personal candidates only: the service fills short lists along the segment's chain at answer
   // time, so chains, quotas and A/B variants apply to everyone without retraining.
-  const list = ranker.rank(u, topN, all ? 'history' : 'bought', false);
+  const list = ranker.rank(u, topN, exclude, false);
   const bought: number[] = [];
   const refind: number[] = [];
   // Stamped per-item marks instead of two Sets per user (called once per user: 1M users at 20M events).

@@ -2,8 +2,10 @@ import { buildPolicy } from '../../src/config/policy';
 import type { StoreEvent } from '../../src/domain/types';
 import { DatasetBuilder } from '../data/dataset';
 import { fitModel } from '../ranking/fit';
-import { DEFAULT_RANK } from '../ranking/ranker';
-import { carveValidation, carveValidationFolds, fitFolds, MIN_VALIDATION_CASES, scoreFolds, scoreParams, searchRankParams, tuneRankParams, validationKind } from './search';
+import { DEFAULT_RANK } from '../ranking/params';
+import { carveValidation, carveValidationFolds, fitFolds, MIN_VALIDATION_CASES } from './folds';
+import { scoreFolds, scoreParams, searchRankParams, tuneRankParams } from './search';
+import { protocolOf } from '../evaluation/protocol';
 import { ev } from '../data/testkit';
 
 const policy = buildPolicy();
@@ -21,7 +23,7 @@ describe('carveValidation', () => {
       ev('b', 'y', 'purchase', 1), // no earlier event: not a case, all events train
       ev('c', 'x', 'view', 1), ev('c', 'p', 'purchase', 2), ev('c', 'q', 'purchase', 2), // tie: larger id
     ]);
-    expect(validationKind(ds)).toBe('purchase');
+    expect(protocolOf(ds)).toBe('purchase');
     const s = carveValidation(ds);
     expect(s.exclude).toBe('bought');
     expect(s.cases.map((c) => [ds.userIds[c.user], ds.itemIds[c.item]])).toEqual([['a', 'w'], ['c', 'q']]);
@@ -39,7 +41,7 @@ describe('carveValidation', () => {
       ev('a', '1', 'view', 1), ev('a', '3', 'view', 2), ev('a', '2', 'view', 3), ev('a', '3', 'view', 3),
       ev('b', '5', 'view', 1), ev('b', '5', 'view', 2), // one distinct item: not a case
     ]);
-    expect(validationKind(ds)).toBe('loo');
+    expect(protocolOf(ds)).toBe('loo');
     const s = carveValidation(ds);
     expect(s.exclude).toBe('history');
     expect(s.cases.map((c) => [ds.userIds[c.user], ds.itemIds[c.item]])).toEqual([['a', '3']]);

@@ -1,129 +1,17 @@
 /**
- * Per-run tuning of the ranking blend on validation splits carved from the training data (never
- * on a protocol's test split): the same kind of split as the protocol the data calls for, one level
- * down, then a small deterministic coordinate search over RankParams. Both the trainer (publish)
- * and `evaluate()`'s `published` model call tuneRankParams, so what is evaluated is what is served.
- *
- * Small data gives few validation cases (one per purchasing user), so the search pools nested
- * folds: fold 2 is carved the same way from fold 1's training side (each user's purchase before
- * fold 1's target), and so on, until MAX_VALIDATION_CASES or MAX_VALIDATION_FOLDS. Every fold's
- * model is fitted on its own training side, so no fold sees its targets.
- *
- *  - data with purchases (storefront, exclusion `bought`): per user, the last purchase that has an
- *    earlier event is the target (ties: larger item id), the history is every event strictly
- *    before it; the other users train with all their events (SPEC `purchase`, inside the data);
- *  - consumption logs (exclusion `history`): per user with two or more distinct items, the item
- *    with the latest (timestamp, item id) is the target and all of its events are removed
- *    (SPEC `loo`, inside the data).
+ * The search over the ranking blend's parameters on pooled validation folds (folds.ts): a small
+ * deterministic coordinate search over RankParams. Only the recipe calls tuneRankParams.
  */
 import type { Policy } from '../../src/config/policy';
-import { compareIds, Dataset, filterDataset, TYPE_PURCHASE } from '../data/dataset';
-import type { ExcludeMode } from '../ranking/ranker';
-import { DEFAULT_RANK, RankParams } from '../ranking/ranker';
-import { fitModel, FitOptions, FittedModel } from '../ranking/fit';
-import { Split, TestCase } from '../job/evaluate';
-import { scoreCases } from '../ranking/parallelLists';
-
-/** Validation cases are capped (deterministic stride sample) to bound tuning cost on large data. */
-export const MAX_VALIDATION_CASES = 5000;
-
-/** 'purchase' when the data has purchase events (exclusion of bought items), else 'loo'. */
-export function validationKind(ds: Dataset): 'purchase' | 'loo' {
-  for (let k = 0; k < ds.nEvents; k++) if (ds.evType[k] === TYPE_PURCHASE) return 'purchase';
-  return 'loo';
-}
-
-/** Carves the validation split (see the file comment); user and item indices stay those of `ds`. */
-export function carveValidation(ds: Dataset, kind: 'purchase' | 'loo' = validationKind(ds), maxCases = MAX_VALIDATION_CASES): Split {
-  const keep = new Uint8Array(ds.nEvents).fill(1);
-  const all: TestCase[] = [];
-  const cut: Array<[number, number]> = []; // per case: [user, cut rule value]
-  for (let u = 0; u < ds.nUsers; u++) {
-    const a = ds.userStart[u];
-    const b = ds.userStart[u + 1];
-    if (b - a < 2) continue;
-    if (kind === 'purchase') {
-      let t = -1;
-      for (let k = a; k < b; k++) {
-        if (ds.evType[k] !== TYPE_PURCHASE) continue;
-        if (t < 0 || ds.evTs[k] > ds.evTs[t] || (ds.evTs[k] === ds.evTs[t] && compareIds(ds.itemIds[ds.evItem[k]], ds.itemIds[ds.evItem[t]]) > 0)) t = k;
-      }
-      if (t < 0 || !(ds.evTs[a] < ds.evTs[t])) continue; // no earlier event
-      all.push({ user: u, item: ds.evItem[t] });
-      cut.push([u, ds.evTs[t]]);
-    } else {
-      // Latest ts per distinct item; the target is the max (ts, item id).
-      let target = -1;
-      let targetTs = -Infinity;
-      let distinct = 0;
-      const seen = new Set<number>();
-      for (let k = b - 1; k >= a; k--) {
-        const it = ds.evItem[k];
-        if (seen.has(it)) continue;
-        seen.add(it);
-        distinct++;
-        const t = ds.evTs[k]; // the latest event of `it` (walking backwards)
-        if (t > targetTs || (t === targetTs && compareIds(ds.itemIds[it], ds.itemIds[target]) > 0)) {
-          target = it;
-          targetTs = t;
-        }
-      }
-      if (distinct < 2) continue;
-      all.push({ user: u, item: target });
-      cut.push([u, target]);
-    }
-  }
-  // Deterministic stride sample when there are too many cases.
-  const step = all.length > maxCases ? all.length / maxCases : 1;
-  const cases: TestCase[] = [];
-  for (let x = 0; x < all.length && cases.length < maxCases; x++) {
-    const pick = Math.floor(x / step) !== Math.floor((x - 1) / step) || step === 1;
-    if (!pick) continue;
-    const c = all[x];
-    const [u, v] = cut[x];
-    for (let k = ds.userStart[u]; k < ds.userStart[u + 1]; k++) {
-      if (kind === 'purchase' ? ds.evTs[k] >= v : ds.evItem[k] === v) keep[k] = 0;
-    }
-    cases.push(c);
-  }
-  const exclude: ExcludeMode = kind === 'purchase' ? 'bought' : 'history';
-  return { train: filterDataset(ds, keep), cases, exclude };
-}
-
-/** Nested folds are pooled up to this many (see the file comment). */
-export const MAX_VALIDATION_FOLDS = 4;
-
-/**
- * Fold 1 is carveValidation(ds); fold f + 1 is carved from fold f's training side. A further fold
- * joins while the pooled cases stay under maxCases and it has at least MIN_VALIDATION_CASES.
- */
-export function carveValidationFolds(
-  ds: Dataset,
-  kind: 'purchase' | 'loo' = validationKind(ds),
-  maxCases = MAX_VALIDATION_CASES,
-  maxFolds = MAX_VALIDATION_FOLDS,
-): Split[] {
-  const folds = [carveValidation(ds, kind, maxCases)];
-  let pooled = folds[0].cases.length;
-  while (folds.length < maxFolds && pooled < maxCases) {
-    const next = carveValidation(folds[folds.length - 1].train, kind, maxCases - pooled);
-    if (next.cases.length < MIN_VALIDATION_CASES) break;
-    folds.push(next);
-    pooled += next.cases.length;
-  }
-  return folds;
-}
-
-/** One validation fold with the model parts fitted on its training side. */
-export interface ValidationFold {
-  split: Split;
-  fitted: FittedModel;
-}
-
-/** Fits every fold's model parts on that fold's training side. */
-export function fitFolds(splits: Split[], policy: Policy, fit: FitOptions = {}): ValidationFold[] {
-  return splits.map((split) => ({ split, fitted: fitModel(split.train, policy, fit) }));
-}
+import type { Dataset } from '../data/dataset';
+import type { FitOptions } from '../ranking/fit';
+import { DEFAULT_RANK, RankParams } from '../ranking/params';
+import type { Protocol } from '../evaluation/protocol';
+import { protocolOf } from '../evaluation/protocol';
+import { scoreCases } from '../evaluation/scoreCases';
+import type { Split } from '../evaluation/splits';
+import type { FittedModel } from '../ranking/fit';
+import { carveValidationFolds, fitFolds, MIN_VALIDATION_CASES, pooledCases, ValidationFold } from './folds';
 
 export interface ParamScore {
   hr10: number;
@@ -136,11 +24,6 @@ export interface ParamScore {
 export function scoreParams(split: Split, fitted: FittedModel, params: RankParams, k = 20): ParamScore {
   // Every case ranked exactly as `new Ranker(model).rank(user, k, exclude, true)`; on all threads at scale.
   return scoreCases(split, { ...fitted.model, params }, k);
-}
-
-/** Validation cases over all folds. */
-export function pooledCases(splits: readonly Split[]): number {
-  return splits.reduce((n, s) => n + s.cases.length, 0);
 }
 
 /** The search's noise guard for `cases` validation cases: two more hits' worth, at least 0.002. */
@@ -221,7 +104,7 @@ export interface TuneOptions {
 
 export interface TuneResult {
   params: RankParams;
-  kind: 'purchase' | 'loo';
+  kind: Protocol;
   /** Validation cases, pooled over the folds. */
   cases: number;
   folds: number;
@@ -292,7 +175,7 @@ export function searchRankParams(
 export function tuneRankParams(ds: Dataset, policy: Policy, opts: TuneOptions = {}): TuneResult {
   const t0 = process.hrtime.bigint();
   const start: RankParams = { ...DEFAULT_RANK, ...opts.fit?.rank, ...opts.start };
-  const kind = validationKind(ds);
+  const kind = protocolOf(ds);
   const splits = carveValidationFolds(ds, kind);
   const cases = pooledCases(splits);
   const empty: ParamScore = { hr10: 0, ndcg10: 0, hr20: 0, ndcg20: 0 };
@@ -311,5 +194,3 @@ export function tuneRankParams(ds: Dataset, policy: Policy, opts: TuneOptions = 
   return { params: r.params, kind, cases, folds: splits.length, before: r.before, after: r.after, evaluations: r.evaluations, seconds };
 }
 
-/** Below this many validation cases the search would fit noise: defaults are kept. */
-export const MIN_VALIDATION_CASES = 50;

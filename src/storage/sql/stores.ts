@@ -8,14 +8,8 @@
  * driver's Date parsing or time zone is involved.
  */
 import { ConflictError, NotFoundError } from '../../errors';
-import type {
-  EventType,
-  Item,
-  ItemPatch,
-  ModelStatus,
-  ModelVersionRecord,
-  StoreEvent,
-} from '../../domain/types';
+import type { EventType, Item, ItemPatch, StoreEvent } from '../../domain/types';
+import type { ModelStatus, ModelVersionRecord } from '../../contracts/versionRecord';
 import type { CatalogStore, EventStore, EventVisitor, ModelRegistry } from '../ports';
 import { EVENT_TYPES } from '../../domain/types';
 import type { SqlClient, SqlExecutor, SqlScalar } from './client';
@@ -462,7 +456,7 @@ interface ModelRow {
   version: string;
   created_ms: number;
   status: ModelStatus;
-  metrics: Record<string, unknown>;
+  metrics: ModelVersionRecord['metrics'];
   timings: Record<string, number>;
   manifest: Record<string, unknown>;
   published_ms: number | null;

@@ -13,7 +13,7 @@
  * Scoring and item neighbours work on the plain typed arrays of the fitted model; neighbours use
  * blocked tf.matMul + tf.topk on chunks of items, never a dense items x items matrix.
  */
-import type { Csr } from '../../../src/model/versionMeta';
+import type { Csr } from '../../../src/contracts/versionMeta';
 import { moduleLogger } from '../../../src/logger';
 import type { WeightedCsr } from '../../data/dataset';
 import { initTf, tf } from './tf';

@@ -24,3 +24,7 @@ export function sourceName(code: number): PackedSource {
   if (!name) throw new Error(`unknown source code ${code}`);
   return name;
 }
+
+export function isPackedSource(name: string): name is PackedSource {
+  return (SOURCES as readonly string[]).includes(name);
+}
