@@ -13,12 +13,12 @@
  */
 import { DEFAULT_POLICY } from '../src/config/policy';
 import type { Csr } from '../src/contracts/versionMeta';
-import { readAllEvents } from '../src/import/reader';
-import { Dataset, entryPositions, userItemMatrix } from '../training/data/dataset';
+import { readAllEvents } from '../src/ingest/reader';
+import { type Dataset, entryPositions, userItemMatrix } from '../training/data/dataset';
 import { itemcfOnly } from '../training/evaluation/models';
 import { splitLoo } from '../training/evaluation/splits';
 import { DEFAULT_RANK } from '../training/ranking/params';
-import { carveValidationFolds, fitFolds, pooledCases, ValidationFold } from '../training/tuning/folds';
+import { carveValidationFolds, fitFolds, pooledCases, type ValidationFold } from '../training/tuning/folds';
 import { scoreFolds } from '../training/tuning/search';
 import { requireSharedData } from './lib/sharedData';
 

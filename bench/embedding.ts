@@ -11,11 +11,11 @@
  * json-params overrides DEFAULT_EMBEDDING, e.g. '{"epochs":20,"dim":32}'.
  */
 import { DEFAULT_POLICY } from '../src/config/policy';
-import { readAllEvents } from '../src/import/reader';
+import { readAllEvents } from '../src/ingest/reader';
 import { userItemMatrix } from '../training/data/dataset';
-import { DEFAULT_EMBEDDING, EmbeddingModel, EmbeddingParams, fitEmbedding, itemNeighbours, scoreItems } from '../training/models/embedding/model';
+import { DEFAULT_EMBEDDING, type EmbeddingModel, type EmbeddingParams, fitEmbedding, itemNeighbours, scoreItems } from '../training/models/embedding/model';
 import { hitAndNdcg } from '../training/evaluation/metrics';
-import { splitLoo, Split } from '../training/evaluation/splits';
+import { splitLoo, type Split } from '../training/evaluation/splits';
 import { requireSharedData } from './lib/sharedData';
 
 /** 1-based rank of the test item among all items not in the user's history (ties: smaller id first). */

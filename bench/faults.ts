@@ -10,20 +10,20 @@
  * it in-process on loopback, and drives it with autocannon in a child process: 4 recommendation
  * reads per event write, 10 connections. Redis is killed ~5 s in, restarted ~5 s later.
  */
-import { spawn, ChildProcess } from 'child_process';
+import { spawn, type ChildProcess } from 'child_process';
 import fs from 'fs';
 import http from 'http';
-import net from 'net';
+import type net from 'net';
 import os from 'os';
 import path from 'path';
 import Redis from 'ioredis';
 import { loadConfig } from '../src/config';
-import { configureLogger } from '../src/logger';
+import { configureLogger } from '../src/observability/logger';
 import { openDatabase } from '../src/storage/database';
 import { openCache } from '../src/storage/cache';
-import { buildRuntime } from '../src/wiring';
-import { createApp } from '../src/serving/app';
-import { createHttpServer } from '../src/serving/httpServer';
+import { buildRuntime } from '../src/main/wiring';
+import { createApp } from '../src/main/app';
+import { createHttpServer } from '../src/http/httpServer';
 import { generateStorefront } from '../src/sample/storefront';
 import { runTraining } from '../training/job/pipeline';
 import { freePort, waitForRedis } from './lib/servers';

@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import { once } from 'node:events';
 import { PgSqlClient } from '../src/storage/sql/pgClient';
 import { migrate } from '../src/storage/sql/migrations';
-import { ScaleOptions, scaleEventsCsv, scaleItemsCsv, scaleOptions } from '../src/sample/scale';
+import { type ScaleOptions, scaleEventsCsv, scaleItemsCsv, scaleOptions } from '../src/sample/scale';
 
 /** Migrates and COPYs a scale sample into PostgreSQL; returns seconds spent on events. */
 export async function loadScaleIntoPostgres(url: string, o: ScaleOptions): Promise<{ events: number; items: number; seconds: number }> {

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { fitItemCf, DEFAULT_ITEMCF, ItemCfParams } from '../training/models/itemcf';
+import { fitItemCf, DEFAULT_ITEMCF, type ItemCfParams } from '../training/models/itemcf';
 import type { WeightedCsr } from '../training/data/dataset';
 import { DEFAULT_POLICY } from '../src/config/policy';
 import { requireSharedData } from './lib/sharedData';

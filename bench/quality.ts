@@ -9,9 +9,9 @@
  */
 import path from 'node:path';
 import { DEFAULT_POLICY } from '../src/config/policy';
-import { readAllEvents } from '../src/import/reader';
-import { evaluate, EvaluationReport } from '../training/job/evaluate';
-import { Protocol } from '../training/evaluation/protocol';
+import { readAllEvents } from '../src/ingest/reader';
+import { evaluate, type EvaluationReport } from '../training/job/evaluate';
+import { type Protocol } from '../training/evaluation/protocol';
 import { TAOBAO_WINDOW } from '../training/evaluation/splits';
 import { requireSharedData } from './lib/sharedData';
 

@@ -22,7 +22,7 @@
  * one full-speed burst and so reports the latency of bursts rather than of that rate.
  * `--cpu-prof <dir>` runs the service and the bare app under `node --cpu-prof` (written when they exit).
  */
-import { spawn, execFile, execFileSync, ChildProcess } from 'child_process';
+import { spawn, execFile, execFileSync, type ChildProcess } from 'child_process';
 import fs from 'fs';
 import http from 'http';
 import os from 'os';
@@ -47,7 +47,7 @@ const BARE_PREFIX = 'bare:{b}:';
 
 async function bareChild(): Promise<void> {
   const express = (await import('express')).default;
-  const { createHttpServer } = await import('../src/serving/httpServer');
+  const { createHttpServer } = await import('../src/http/httpServer');
   const redis = new Redis(process.env.REDIS_URL!, { maxRetriesPerRequest: 2 });
   const app = express();
   app.disable('x-powered-by');
@@ -243,7 +243,7 @@ const median = (xs: number[]) => {
 
 async function main(): Promise<void> {
   const { loadConfig } = await import('../src/config');
-  const { configureLogger } = await import('../src/logger');
+  const { configureLogger } = await import('../src/observability/logger');
   const { openDatabase } = await import('../src/storage/database');
   const { openCache, CacheKeys } = await import('../src/storage/cache');
   const { generateStorefront } = await import('../src/sample/storefront');

@@ -20,10 +20,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
-import { DEFAULT_POLICY, Policy } from '../src/config/policy';
+import { DEFAULT_POLICY, type Policy } from '../src/config/policy';
 import { openDatabase } from '../src/storage/database';
 import { openCache } from '../src/storage/cache';
-import { configureLogger } from '../src/logger';
+import { configureLogger } from '../src/observability/logger';
 import { scaleOptions } from '../src/sample/scale';
 import { loadScaleIntoPostgres } from './gen';
 import { PgSqlClient } from '../src/storage/sql/pgClient';
@@ -119,7 +119,7 @@ function startServers(keepDir?: string): Servers {
   fs.chmodSync(pgDir, 0o755);
   const asPg = (cmd: string, args: string[]) => {
     if (isRoot) {
-      spawnSync('id', ['postgres']).status === 0 || execFileSync('useradd', ['--system', '--no-create-home', 'postgres']);
+      if (spawnSync('id', ['postgres']).status !== 0) execFileSync('useradd', ['--system', '--no-create-home', 'postgres']);
       execFileSync('chown', ['-R', 'postgres', pgDir]);
       execFileSync('runuser', ['-u', 'postgres', '--', cmd, ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
     } else execFileSync(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'] });

@@ -11,12 +11,12 @@
  * noise guard) can be judged on cases it did not choose from.
  */
 import { DEFAULT_POLICY } from '../src/config/policy';
-import { readAllEvents } from '../src/import/reader';
+import { readAllEvents } from '../src/ingest/reader';
 import { splitLoo, splitPurchase, TAOBAO_WINDOW } from '../training/evaluation/splits';
 import { fitModel } from '../training/ranking/fit';
-import { DEFAULT_RANK, RankParams } from '../training/ranking/params';
-import { carveValidationFolds, fitFolds, pooledCases, ValidationFold } from '../training/tuning/folds';
-import { objective, ParamScore, scoreFolds, scoreParams, searchRankParams, LOO_SPACE, PURCHASE_SPACE } from '../training/tuning/search';
+import { DEFAULT_RANK, type RankParams } from '../training/ranking/params';
+import { carveValidationFolds, fitFolds, pooledCases, type ValidationFold } from '../training/tuning/folds';
+import { objective, type ParamScore, scoreFolds, scoreParams, searchRankParams, LOO_SPACE, PURCHASE_SPACE } from '../training/tuning/search';
 import { requireSharedData } from './lib/sharedData';
 import { DATASETS } from './quality';
 

@@ -2,7 +2,7 @@
 'use strict';
 // Thin launcher: the CLI is compiled to dist/ by `npm run build`.
 const path = require('path');
-const entry = path.join(__dirname, '..', 'dist', 'src', 'cli.js');
+const entry = path.join(__dirname, '..', 'dist', 'src', 'main', 'cli.js');
 try {
   require.resolve(entry);
 } catch {

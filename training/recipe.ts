@@ -11,8 +11,8 @@ import type { EmbeddingModel } from './models/embedding/model';
 import { fitEmbeddingFor } from './models/embedding/forDataset';
 import { embeddingSource } from './ranking/embeddingSource';
 import type { FitOptions } from './ranking/fit';
-import { chooseEmbeddingWeight, EmbeddingChoice } from './tuning/embeddingWeight';
-import { TuneResult, tuneRankParams } from './tuning/search';
+import { chooseEmbeddingWeight, type EmbeddingChoice } from './tuning/embeddingWeight';
+import { type TuneResult, tuneRankParams } from './tuning/search';
 
 export interface Recipe {
   /** What fitModel takes: the tuned rank parameters and, when blended, the embedding source. */

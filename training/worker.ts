@@ -3,10 +3,10 @@
  * calls the very functions the main thread calls, so a chunk computed here equals the same chunk
  * computed there.
  */
-import { parentPort, workerData, MessagePort } from 'worker_threads';
-import { itemCfRowsJob, ItemCfRowsData } from './models/itemcf';
-import { rankCasesJob, RankCasesData } from './evaluation/scoreCases';
-import { userListsJob, UserListsData } from './ranking/parallelLists';
+import { parentPort, workerData, type MessagePort } from 'worker_threads';
+import { itemCfRowsJob, type ItemCfRowsData } from './models/itemcf';
+import { rankCasesJob, type RankCasesData } from './evaluation/scoreCases';
+import { userListsJob, type UserListsData } from './ranking/parallelLists';
 
 type SyncJob = (data: never) => (chunk: number) => void;
 type AsyncJob = (data: never) => { value: unknown; transfer?: ArrayBuffer[] };

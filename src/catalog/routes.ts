@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import type { CatalogService } from './service';
-import { idSchema, itemBody, parseOrThrow } from '../serving/validation';
+import { itemBody } from './schemas';
+import { idSchema, parseOrThrow } from '../http/validation';
 import type { Item } from '../domain/types';
 
 const toJson = (item: Item) => ({

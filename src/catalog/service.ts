@@ -2,7 +2,7 @@
 import type { Database } from '../storage/ports';
 import type { RecommendationCache } from '../storage/cache/port';
 import type { Item, ItemPatch } from '../domain/types';
-import type { Logger } from '../logger';
+import type { Logger } from '../observability/logger';
 import { UnavailableError } from '../errors';
 
 export class CatalogService {

@@ -4,7 +4,7 @@
 import fs from 'fs';
 import path from 'path';
 import { z } from 'zod';
-import { buildPolicy, Policy } from './policy';
+import { buildPolicy, type Policy } from './policy';
 
 export type { Policy, FallbackStep } from './policy';
 export { FALLBACK_STEPS, DEFAULT_POLICY, buildPolicy } from './policy';
@@ -65,7 +65,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     try {
       policyOverride = JSON.parse(fs.readFileSync(e.RECS_CONFIG_FILE, 'utf8'));
     } catch (err) {
-      throw new Error(`invalid configuration: RECS_CONFIG_FILE ${e.RECS_CONFIG_FILE}: ${(err as Error).message}`);
+      throw new Error(`invalid configuration: RECS_CONFIG_FILE ${e.RECS_CONFIG_FILE}: ${(err as Error).message}`, { cause: err });
     }
   }
   return {

@@ -1,8 +1,8 @@
 /**
  * The operator console: one self-contained HTML document (inline CSS and vanilla JS, no external
- * resources) over the /debug/* endpoints. The page holds no data: it asks for the operator token,
- * keeps it in sessionStorage and sends it as `Authorization: Bearer <token>`; a 401 drops the token
- * and returns to the token form.
+ * resources) over the /debug/* endpoints. The page holds no data: it asks for the operator token
+ * (or takes it from a `#token=` link, which never reaches the server), keeps it in sessionStorage
+ * and sends it as `Authorization: Bearer <token>`; a 401 drops the token and returns to the form.
  *
  * Every value from the API reaches the DOM through text nodes (the `h()` helper never parses HTML),
  * so ids with <, >, quotes or & show as typed. Stable `data-testid` attributes are for the e2e test.
@@ -618,6 +618,12 @@ const SCRIPT = String.raw`
   $('segments-refresh').addEventListener('click', function () { loaded.segments = false; loadSegments(); });
   $('ab-refresh').addEventListener('click', function () { loaded.ab = false; loadExperiments(); });
 
+  // A link with #token=... (what 'recs demo' prints) signs in at once; the token then leaves the address bar.
+  var fromLink = /(?:^#|&)token=([^&]+)/.exec(location.hash);
+  if (fromLink) {
+    setToken(decodeURIComponent(fromLink[1]));
+    history.replaceState(null, '', location.pathname + location.search);
+  }
   if (getToken()) start(); else showTokenForm(null);
 })();
 `;

@@ -4,9 +4,9 @@ import {
   encodeUserRecommendations,
   encodeUserRecommendationsV2,
   PACKED_FORMAT,
-  UserRecommendations,
+  type UserRecommendations,
 } from './packedList';
-import { decodeVersionMeta, encodeVersionMeta, csrRow, VersionMeta } from './versionMeta';
+import { decodeVersionMeta, encodeVersionMeta, csrRow, type VersionMeta } from './versionMeta';
 
 describe('packed user list', () => {
   const rec: UserRecommendations = {

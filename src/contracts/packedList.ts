@@ -19,7 +19,7 @@
  * Format 2 (the previous layout, u32 indices, u16 scores, u8 sources) is still decoded, so a
  * version published before an upgrade keeps serving.
  */
-import { SEGMENTS, Segment } from '../domain/types';
+import { SEGMENTS, type Segment } from '../domain/types';
 
 export const PACKED_FORMAT = 3;
 /** The previous layout: still decoded (versions published before an upgrade). */

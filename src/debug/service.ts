@@ -9,10 +9,10 @@ import type { Policy } from '../config/policy';
 import type { Segment } from '../domain/types';
 import { SEGMENTS } from '../domain/types';
 import { csrRow } from '../contracts/versionMeta';
+import { stepLists } from '../contracts/fallbackChain';
 import type { UserFeatureSnapshot } from '../contracts/packedList';
-import type { LiveModel, LoadedVersion } from '../recommendations/liveModel';
+import type { LiveVersion, LoadedVersion } from '../live/liveVersion';
 import type { RecommendationService } from '../recommendations/service';
-import type { FeedbackService } from '../feedback/service';
 import { NotFoundError, UnavailableError } from '../errors';
 
 const DAY = 24 * 3600 * 1000;
@@ -22,9 +22,8 @@ export class DebugService {
   constructor(
     private readonly db: Database,
     private readonly cache: RecommendationCache,
-    private readonly live: LiveModel,
+    private readonly live: LiveVersion,
     private readonly recommendations: RecommendationService,
-    private readonly feedback: FeedbackService,
     private readonly policy: Policy,
   ) {}
 
@@ -187,19 +186,13 @@ export class DebugService {
         chain: this.policy.fallbacks[segment].map(({ step, max }) => ({
           step,
           max,
+          // Steps drawing on a shopper's own items or categories have no shared head.
           head:
-            step === 'segment_popular'
-              ? head(meta.segmentLists[segment])
-              : step === 'refind' || step === 'category_popular'
-                ? 'per user'
-                : head(meta.lists[step]),
+            step === 'refind' || step === 'category_popular'
+              ? 'per user'
+              : head(stepLists(meta, step, { segment, categories: () => [], refind: () => [] }).lists[0]),
         })),
       })),
     };
-  }
-
-  async experiments() {
-    const report = await this.feedback.report();
-    return { config: this.policy.experiment, ...report };
   }
 }

@@ -3,6 +3,10 @@
 export const EVENT_TYPES = ['view', 'fav', 'cart', 'purchase'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
+/** Outcomes a storefront reports about a recommended item (POST /v1/feedback). */
+export const FEEDBACK_TYPES = ['impression', 'click', 'purchase'] as const;
+export type FeedbackType = (typeof FEEDBACK_TYPES)[number];
+
 /** Lifecycle segments, in SPEC's evaluation order (first match wins). */
 export const SEGMENTS = ['new', 'churned', 'at_risk', 'high_value', 'paying', 'active'] as const;
 export type Segment = (typeof SEGMENTS)[number];

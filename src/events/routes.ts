@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import type { EventService } from './service';
-import { eventsBody, parseOrThrow } from '../serving/validation';
+import { eventsBody } from './schemas';
+import { parseOrThrow } from '../http/validation';
 
 export function eventRoutes(service: EventService): Router {
   const r = Router();

@@ -6,11 +6,11 @@ import type { Database } from '../storage/ports';
 import type { RecommendationCache } from '../storage/cache/port';
 import type { StoreEvent } from '../domain/types';
 import type { Policy } from '../config/policy';
-import type { Logger } from '../logger';
+import type { Logger } from '../observability/logger';
 import { UnavailableError } from '../errors';
 import { CacheUnavailableError } from '../storage/cache/resilientCache';
 import type { FeedbackService } from '../feedback/service';
-import type { Metrics } from '../serving/metrics';
+import type { Metrics } from '../observability/metrics';
 
 export class EventService {
   constructor(

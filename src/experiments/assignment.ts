@@ -4,8 +4,11 @@
  */
 import { createHash } from 'crypto';
 import type { Policy, Variant } from '../config/policy';
+import { experimentTag, type RecommendationRef } from '../contracts/recommendationId';
 
 export const DEFAULT_VARIANT = 'default';
+/** Counters of answers given without an experiment live under this name. */
+export const NO_EXPERIMENT = '_none';
 
 export interface Assignment {
   experiment: string | null;
@@ -33,4 +36,16 @@ export function assignVariant(policy: Policy, userId: string): Assignment {
   }
   const last = exp.variants.length - 1;
   return { experiment: exp.name, variant: exp.variants[last].name, index: last, config: exp.variants[last] };
+}
+
+/** The name outcome counters of the current experiment live under. */
+export function experimentCounterName(policy: Policy): string {
+  return policy.experiment?.name ?? NO_EXPERIMENT;
+}
+
+/** The variant a recommendation was served under, if it belongs to the current experiment. */
+export function variantOfRecommendation(policy: Policy, ref: RecommendationRef): string {
+  const exp = policy.experiment;
+  if (!exp || ref.experimentTag !== experimentTag(exp.name) || ref.variantIndex < 0) return DEFAULT_VARIANT;
+  return exp.variants[ref.variantIndex]?.name ?? DEFAULT_VARIANT;
 }

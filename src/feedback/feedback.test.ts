@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { SEGMENTS } from '../domain/types';
-import { decodeRecommendationId, encodeRecommendationId, userKeyOf, experimentTag } from './recommendationId';
-import { proportionDifference } from './service';
+import { decodeRecommendationId, encodeRecommendationId, userKeyOf, experimentTag } from '../contracts/recommendationId';
+import { proportionDifference } from '../experiments/service';
 
 describe('recommendation ids', () => {
   it('carry time, experiment, variant, segment and user key', () => {

@@ -1,14 +1,9 @@
 /**
  * The recommendation answer as JSON (UTF-8 bytes), written field by field into one scratch buffer and
- * copied out in one piece. Node 20's JSON.stringify takes about twice as long on this shape (a
- * generic walk over every key); concatenating the pieces allocated ~4 KB of intermediate strings
- * per answer (the young-generation GC then pays for them); and Buffer#write costs a native call per
- * piece, twice the time of the concatenation. So plain ASCII is copied byte by byte in JavaScript
- * (ids and sources almost always are), and any string that JSON would escape, or that is not ASCII,
- * goes through JSON.stringify. Numbers are written as JSON.stringify writes them. The output is
- * byte-for-byte JSON.stringify(rec) in UTF-8 (json.test.ts checks it on random answers). Bytes rather
- * than a string: the response goes out as the header text plus this buffer, with no string to encode
- * or to join to the header text.
+ * copied out in one piece: cheaper on the hot path than JSON.stringify's generic walk or string
+ * concatenation (docs/performance.md). Plain ASCII is copied byte by byte; any string JSON would
+ * escape, or that is not ASCII, goes through JSON.stringify, so the output is byte-for-byte
+ * JSON.stringify(rec) in UTF-8 (json.test.ts checks it on random answers).
  */
 import type { Recommendation } from './service';
 

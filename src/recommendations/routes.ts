@@ -1,8 +1,9 @@
 import type { Request, Router } from 'express';
 import type { RecommendationService, RecommendRequest } from './service';
-import { idSchema, parseOrThrow, recommendationsQuery, similarQuery } from '../serving/validation';
-import { sendJson } from '../serving/respond';
-import type { BeginRequest } from '../serving/requestContext';
+import { recommendationsQuery, similarQuery } from './schemas';
+import { idSchema, parseOrThrow } from '../http/validation';
+import { sendJson } from '../http/respond';
+import type { BeginRequest } from '../http/requestContext';
 import { recommendationJson } from './json';
 
 /** Printable ASCII, 1..256 characters: always a valid id (idSchema accepts it), checked without zod. */

@@ -7,15 +7,17 @@
 import type { RecommendationCache, SessionEvent, UserState } from '../storage/cache/port';
 import type { Policy, FallbackStep, ChainStep } from '../config/policy';
 import { assignVariant } from '../experiments/assignment';
-import { encodeRecommendationId } from '../feedback/recommendationId';
-import type { Metrics } from '../serving/metrics';
-import type { EventType, RankedItem, Segment } from '../domain/types';
-import { decodeUserRecommendations, UserFeatureSnapshot, UserRecommendations } from '../contracts/packedList';
-import { sourceName } from '../contracts/sources';
+import { encodeRecommendationId } from '../contracts/recommendationId';
+import { type ChainContext, stepLists } from '../contracts/fallbackChain';
+import type { Metrics } from '../observability/metrics';
+import type { RankedItem, Segment } from '../domain/types';
+import { decodeUserRecommendations, type UserFeatureSnapshot, type UserRecommendations } from '../contracts/packedList';
 import { csrRow } from '../contracts/versionMeta';
 import { NotFoundError, UnavailableError } from '../errors';
 import { CacheUnavailableError } from '../storage/cache/resilientCache';
-import type { LiveModel, LoadedVersion } from './liveModel';
+import type { LiveVersion, LoadedVersion } from '../live/liveVersion';
+import { blendCandidates, Candidates, CANDIDATES_CAPACITY } from './blend';
+import { AnswerFilter, type FilterCounts } from './answerFilter';
 
 export interface RecommendRequest {
   userId: string;
@@ -65,7 +67,7 @@ export interface ExplainedRecommendation extends Recommendation {
   chain: ChainStep[];
   provenance: ItemProvenance[];
   fallbacks: FallbackTrace[];
-  filtered: { bought: number; unavailable: number; excluded: number; category: number; categoryCap: number };
+  filtered: FilterCounts;
 }
 
 export interface SimilarItems {
@@ -74,136 +76,19 @@ export interface SimilarItems {
   items: RankedItem[];
 }
 
-/**
- * The blend's candidates in parallel arrays: position p < size holds item[p], its score parts and
- * (in total) the blended score. The storefront path reuses one instance per service (compose() is
- * synchronous, so no two requests share it at once), so an answer allocates none of this; the arrays
- * grow only when session or context items are added. The personal list is appended as is (the ranker
- * keeps one entry per item); session and context items find or add their slot through a map built on
- * first use.
- */
-class Candidates {
-  size = 0;
-  readonly item: number[];
-  readonly personal: number[];
-  readonly session: number[];
-  readonly context: number[];
-  readonly personalSource: Array<string | undefined>;
-  /** Session or context items behind each candidate; only filled when tracing. */
-  readonly because: Array<Set<string> | undefined>;
-  readonly total: number[];
-  private at: Map<number, number> | null = null;
-
-  constructor(capacity: number) {
-    this.item = new Array<number>(capacity);
-    this.personal = new Array<number>(capacity);
-    this.session = new Array<number>(capacity);
-    this.context = new Array<number>(capacity);
-    this.personalSource = new Array<string | undefined>(capacity);
-    this.because = new Array<Set<string> | undefined>(capacity);
-    this.total = new Array<number>(capacity);
-  }
-
-  /** Empties the set for the next answer (the arrays keep their storage). */
-  reset(): this {
-    this.size = 0;
-    this.at = null;
-    return this;
-  }
-
-  /** Appends item `i` (not yet present) and returns its position. */
-  add(i: number, personal = 0, personalSource?: string): number {
-    const p = this.size++;
-    this.at?.set(i, p);
-    this.item[p] = i;
-    this.personal[p] = personal;
-    this.session[p] = 0;
-    this.context[p] = 0;
-    this.personalSource[p] = personalSource;
-    this.because[p] = undefined;
-    return p;
-  }
-
-  /** The position of item `i`, added with zero parts when absent. */
-  slot(i: number): number {
-    if (!this.at) {
-      this.at = new Map();
-      for (let p = 0; p < this.size; p++) this.at.set(this.item[p], p);
-    }
-    return this.at.get(i) ?? this.add(i);
-  }
-}
-
-/**
- * What one answer has taken, and how many items per category, as stamps over item and category
- * indices: no Set or Map per answer. One instance per service serves every compose() (synchronous).
- */
-class AnswerMarks {
-  private stamp = 0;
-  private taken = new Int32Array(0);
-  private categoryStamp = new Int32Array(0);
-  private categoryCount = new Int32Array(0);
-
-  /** Starts an answer over `items` items and `categories` categories (indices -1..categories-1). */
-  begin(items: number, categories: number): void {
-    if (this.taken.length < items) this.taken = new Int32Array(items);
-    if (this.categoryStamp.length < categories + 1) {
-      this.categoryStamp = new Int32Array(categories + 1);
-      this.categoryCount = new Int32Array(categories + 1);
-    }
-    if (++this.stamp === 0x7fffffff) {
-      this.taken.fill(0);
-      this.categoryStamp.fill(0);
-      this.stamp = 1;
-    }
-  }
-
-  isTaken(i: number): boolean {
-    return this.taken[i] === this.stamp;
-  }
-
-  /** Marks item `i` (of category `c`, -1 for none) as taken. */
-  take(i: number, c: number): void {
-    this.taken[i] = this.stamp;
-    if (this.categoryStamp[c + 1] !== this.stamp) {
-      this.categoryStamp[c + 1] = this.stamp;
-      this.categoryCount[c + 1] = 0;
-    }
-    this.categoryCount[c + 1]++;
-  }
-
-  /** Items of category `c` taken so far in this answer. */
-  inCategory(c: number): number {
-    return this.categoryStamp[c + 1] === this.stamp ? this.categoryCount[c + 1] : 0;
-  }
-}
-
-interface NeighbourScore {
-  score: number;
-  /** Seeds whose neighbours produced the item; only kept when tracing. */
-  because?: Set<string>;
-}
-
-/** How strongly each kind of session event says "show me more like this" (relative). */
-const SESSION_TYPE_WEIGHT: Record<EventType, number> = { view: 1, fav: 1.5, cart: 2, purchase: 0 };
-/** Decay per step back in the session: the last thing a shopper did matters most. */
-const SESSION_POSITION_DECAY = 0.75;
-const SESSION_SEEDS = 10;
-
-/** The candidate arrays' starting size: the stored personal list's usual length. */
-const CANDIDATES_CAPACITY = 64;
-
 export class RecommendationService {
   /** Reused by every storefront answer (see Candidates); traced answers get their own. */
   private readonly scratch = new Candidates(CANDIDATES_CAPACITY);
-  private readonly marks = new AnswerMarks();
+  private readonly filter: AnswerFilter;
 
   constructor(
     private readonly cache: RecommendationCache,
-    private readonly live: LiveModel,
+    private readonly live: LiveVersion,
     private readonly policy: Policy,
     private readonly metrics?: Metrics,
-  ) {}
+  ) {
+    this.filter = new AnswerFilter(live);
+  }
 
   private loaded(): LoadedVersion {
     const v = this.live.version();
@@ -282,34 +167,17 @@ export class RecommendationService {
     const newArrivalBoost = variant?.newArrivalBoost ?? this.policy.rules.newArrivalBoost;
     const chain: ChainStep[] = variant?.fallbacks?.[segment] ?? this.policy.fallbacks[segment];
 
-    const bought = this.boughtItems(v, rec, state);
-    let excluded: Set<number> | null = null;
-    for (const id of req.exclude ?? []) {
-      const i = v.itemIndex.get(id);
-      if (i !== undefined) (excluded ??= new Set()).add(i);
-    }
     // An unknown category matches no item: the answer is then rightly empty.
     const categoryFilter = req.category === undefined ? undefined : (v.categoryIndex.get(req.category) ?? -2);
-
-    const filtered = { bought: 0, unavailable: 0, excluded: 0, category: 0, categoryCap: 0 };
-    const marks = this.marks;
-    marks.begin(meta.itemIds.length, meta.categories.length);
     // Diversity: at most maxPerCategory items of one category (a category filter makes it moot).
     const cap = categoryFilter === undefined ? this.policy.rules.maxPerCategory : null;
-    const accept = (i: number): boolean => {
-      if (marks.isTaken(i)) return false;
-      if (bought?.has(i)) return (filtered.bought++, false);
-      if (excluded?.has(i)) return (filtered.excluded++, false);
-      if (categoryFilter !== undefined && meta.itemCategory[i] !== categoryFilter) return (filtered.category++, false);
-      if (!this.live.isAvailable(v, i)) return (filtered.unavailable++, false);
-      if (cap !== null && marks.inCategory(meta.itemCategory[i]) >= cap) return (filtered.categoryCap++, false);
-      return true;
-    };
+    const filter = this.filter;
+    filter.begin(v, this.boughtItems(v, rec, state), this.excludedItems(v, req.exclude), categoryFilter, cap);
 
     const items: RankedItem[] = [];
     const provenance: ItemProvenance[] = [];
     const push = (i: number, score: number, source: string, parts?: ItemProvenance['parts'], because?: string[]) => {
-      marks.take(i, meta.itemCategory[i]);
+      filter.take(i);
       const itemId = meta.itemIds[i];
       const rounded = Math.round(score * 1e6) / 1e6;
       items.push({ itemId, score: rounded, source });
@@ -318,7 +186,8 @@ export class RecommendationService {
 
     // 1. Personal list blended with the live session and the page context, best total first
     //    (ties: smaller item index).
-    const c = this.blend(v, rec, state.session, sessionWeight, req.context, trace);
+    const out = trace ? new Candidates(rec?.items.length ?? 0) : this.scratch;
+    const c = blendCandidates(out, v, rec, state.session, sessionWeight, req.context, trace);
     const { total } = c;
     for (let p = 0; p < c.size; p++) {
       const i = c.item[p];
@@ -335,7 +204,7 @@ export class RecommendationService {
       if (items.length >= req.limit) break;
       const p = order === null ? k : order[k];
       const i = c.item[p];
-      if (!accept(i)) continue;
+      if (!filter.accept(i)) continue;
       const personal = c.personal[p];
       const session = c.session[p];
       const context = c.context[p];
@@ -357,14 +226,15 @@ export class RecommendationService {
     const fallbacks: FallbackTrace[] = [];
     const personalCount = items.length;
     let floor = items.length ? items[items.length - 1].score : 1;
+    const chainContext = this.chainContext(v, segment, rec, state.session, categoryFilter);
     for (const { step, max } of chain) {
       if (items.length >= req.limit) break;
-      const { source, lists } = this.stepLists(v, step, segment, rec, state.session, categoryFilter);
+      const { source, lists } = stepLists(meta, step, chainContext);
       let served = 0;
       for (const list of lists) {
         for (let r = 0; r < list.length && items.length < req.limit && (max === null || served < max); r++) {
           const i = list[r];
-          if (!accept(i)) continue;
+          if (!filter.accept(i)) continue;
           floor *= 0.98;
           push(i, floor, source, trace ? { fallbackRank: r } : undefined);
           served++;
@@ -377,7 +247,7 @@ export class RecommendationService {
     if (items.length < req.limit) {
       let served = 0;
       for (let i = 0; i < meta.itemIds.length && items.length < req.limit; i++) {
-        if (!accept(i)) continue;
+        if (!filter.accept(i)) continue;
         floor *= 0.98;
         push(i, floor, 'popular', trace ? {} : undefined);
         served++;
@@ -408,7 +278,53 @@ export class RecommendationService {
       chain,
       provenance,
       fallbacks,
-      filtered,
+      filtered: filter.counts,
+    };
+  }
+
+  /** The caller's exclusions as item indices; null when none. */
+  private excludedItems(v: LoadedVersion, exclude: string[] | undefined): Set<number> | null {
+    let excluded: Set<number> | null = null;
+    for (const id of exclude ?? []) {
+      const i = v.itemIndex.get(id);
+      if (i !== undefined) (excluded ??= new Set()).add(i);
+    }
+    return excluded;
+  }
+
+  /**
+   * What the chain's steps draw on for this shopper: their categories (favourites at training time,
+   * then those of the live session; the category filter instead when there is one) and what they
+   * touched without buying (the session's items first).
+   */
+  private chainContext(
+    v: LoadedVersion,
+    segment: Segment,
+    rec: UserRecommendations | null,
+    session: SessionEvent[],
+    categoryFilter: number | undefined,
+  ): ChainContext {
+    return {
+      segment,
+      categoryFilter,
+      categories: () => {
+        if (categoryFilter !== undefined) return [categoryFilter];
+        const cats = [...(rec?.categories ?? [])];
+        for (const e of session) {
+          const i = v.itemIndex.get(e.itemId);
+          const c = i === undefined ? -1 : v.meta.itemCategory[i];
+          if (c >= 0 && !cats.includes(c)) cats.push(c);
+        }
+        return cats;
+      },
+      refind: () => {
+        const touched: number[] = [];
+        for (const e of session) {
+          const i = v.itemIndex.get(e.itemId);
+          if (e.type !== 'purchase' && i !== undefined) touched.push(i);
+        }
+        return [touched, rec?.refind ?? []];
+      },
     };
   }
 
@@ -422,132 +338,6 @@ export class RecommendationService {
     for (const id of state.bought) add(id);
     for (const e of state.session) if (e.type === 'purchase') add(e.itemId);
     return bought;
-  }
-
-  private blend(
-    v: LoadedVersion,
-    rec: UserRecommendations | null,
-    session: SessionEvent[],
-    weight: number,
-    context: string | undefined,
-    trace: boolean,
-  ): Candidates {
-    const out = trace ? new Candidates(rec?.items.length ?? 0) : this.scratch.reset();
-    if (rec && rec.items.length) {
-      const max = rec.scores[0] || 1;
-      for (let k = 0; k < rec.items.length; k++) out.add(rec.items[k], rec.scores[k] / max, sourceName(rec.sources[k]));
-    }
-    // Session: neighbours of what the user touched minutes ago, and those items themselves.
-    if (session.length) this.blendSession(v, out, session, weight, trace);
-    if (context !== undefined) {
-      const i = v.itemIndex.get(context);
-      if (i !== undefined) {
-        for (const [j, { score, because }] of this.neighbourScores(v, [{ i, w: 1, id: context }], false, trace)) {
-          const p = out.slot(j);
-          out.context[p] = score * weight;
-          if (because) out.because[p] = new Set([...(out.because[p] ?? []), ...because]);
-        }
-      }
-    }
-    return out;
-  }
-
-  /** The session's items and their neighbours into `out`, newest weighing most. */
-  private blendSession(v: LoadedVersion, out: Candidates, session: SessionEvent[], weight: number, trace: boolean): void {
-    const seeds: Array<{ i: number; w: number; id: string }> = [];
-    const seen = new Set<number>();
-    for (const e of session) {
-      if (seeds.length >= SESSION_SEEDS) break;
-      const w = SESSION_TYPE_WEIGHT[e.type];
-      const i = v.itemIndex.get(e.itemId);
-      if (!w || i === undefined || seen.has(i)) continue;
-      seen.add(i);
-      seeds.push({ i, w: w * Math.pow(SESSION_POSITION_DECAY, seeds.length), id: e.itemId });
-    }
-    if (seeds.length) {
-      for (const [i, { score, because }] of this.neighbourScores(v, seeds, true, trace)) {
-        const p = out.slot(i);
-        out.session[p] = score * weight;
-        out.because[p] = because;
-      }
-    }
-  }
-
-  /** Sum of seed weight x normalized similarity over the seeds' neighbours, scaled to max 1. */
-  private neighbourScores(v: LoadedVersion, seeds: Array<{ i: number; w: number; id: string }>, includeSeeds: boolean, trace: boolean) {
-    const acc = new Map<number, NeighbourScore>();
-    const add = (j: number, s: number, id: string) => {
-      const a = acc.get(j);
-      if (a) {
-        a.score += s;
-        a.because?.add(id);
-      } else acc.set(j, trace ? { score: s, because: new Set([id]) } : { score: s });
-    };
-    for (const seed of seeds) {
-      // Re-finding what one looked at a moment ago is the strongest storefront signal.
-      if (includeSeeds) add(seed.i, seed.w, seed.id);
-      const row = csrRow(v.meta.similar, seed.i);
-      const top = row.scores.length ? row.scores[0] || 1 : 1;
-      for (let k = 0; k < row.indices.length; k++) add(row.indices[k], (seed.w * row.scores[k]) / top, seed.id);
-    }
-    let max = 0;
-    for (const a of acc.values()) if (a.score > max) max = a.score;
-    if (max > 0) for (const a of acc.values()) a.score /= max;
-    return acc;
-  }
-
-  private stepLists(
-    v: LoadedVersion,
-    step: FallbackStep,
-    segment: Segment,
-    rec: UserRecommendations | null,
-    session: SessionEvent[],
-    categoryFilter: number | undefined,
-  ): { source: string; lists: ArrayLike<number>[] } {
-    const { meta } = v;
-    const userCategories = (): number[] => {
-      if (categoryFilter !== undefined) return [categoryFilter];
-      const cats = [...(rec?.categories ?? [])];
-      for (const e of session) {
-        const i = v.itemIndex.get(e.itemId);
-        const c = i === undefined ? -1 : meta.itemCategory[i];
-        if (c >= 0 && !cats.includes(c)) cats.push(c);
-      }
-      return cats;
-    };
-    const rows = (name: string, cats: number[]) => {
-      const csr = meta.categoryLists[name];
-      return csr ? cats.map((c) => csrRow(csr, c).indices) : [];
-    };
-    switch (step) {
-      case 'refind': {
-        const touched: number[] = [];
-        for (const e of session) {
-          const i = v.itemIndex.get(e.itemId);
-          if (e.type !== 'purchase' && i !== undefined) touched.push(i);
-        }
-        return { source: 'refind', lists: [touched, rec?.refind ?? []] };
-      }
-      case 'trending':
-      case 'best_converting':
-      case 'new_arrivals':
-        return { source: step, lists: [meta.lists[step] ?? []] };
-      case 'category_popular':
-        return { source: 'category_popular', lists: rows('category_popular', userCategories()) };
-      case 'segment_popular':
-        return {
-          source: `segment:${segment}`,
-          lists: [...rows(`segment:${segment}`, userCategories()), meta.segmentLists[segment] ?? []],
-        };
-      case 'popular':
-        return {
-          source: 'popular',
-          lists:
-            categoryFilter !== undefined
-              ? [...rows('category_popular', [categoryFilter]), meta.lists.popular ?? []]
-              : [meta.lists.popular ?? []],
-        };
-    }
   }
 
   /** Neighbours of an item in the live version, filtered, filled from its category's popular list. */

@@ -2,8 +2,8 @@ import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import type { StoreEvent } from '../domain/types';
-import { parseText, createItemLineParser } from '../import/formats';
-import { readAllEvents } from '../import/reader';
+import { parseText, createItemLineParser } from '../ingest/formats';
+import { readAllEvents } from '../ingest/reader';
 import {
   DEFAULT_SAMPLE_NOW,
   DEFAULT_STOREFRONT_OPTIONS,

@@ -9,7 +9,7 @@
  */
 import fs from 'fs';
 import type { EventType, Item, StoreEvent } from '../domain/types';
-import { formatCsvField } from '../import/formats';
+import { formatCsvField } from '../ingest/formats';
 
 export interface StorefrontOptions {
   users: number;

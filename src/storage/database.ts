@@ -10,7 +10,7 @@ import { migrate, schemaVersion } from './sql/migrations';
 import { PgSqlClient } from './sql/pgClient';
 import { PgliteSqlClient } from './sql/pgliteClient';
 import { SqlCatalogStore, SqlEventStore, SqlModelRegistry } from './sql/stores';
-import { fnv1a32 } from './cache/keys';
+import { fnv1a32 } from '../util/hash';
 
 /** First key of this product's named advisory locks (the second is a hash of the name). */
 const LOCK_NAMESPACE = 73_120_041;

@@ -9,7 +9,7 @@ import { CacheKeys } from '../../src/storage/cache/keys';
 import { MemoryCache } from '../../src/storage/cache/memoryCache';
 import { RedisCache } from '../../src/storage/cache/redisCache';
 import { testRedisUrl, uniqueName } from '../helpers/servers';
-import { cacheContract, event, Harness, LIMITS, packed, publish, RETAIN, STAGING_TTL } from '../helpers/cacheContract';
+import { cacheContract, event, type Harness, LIMITS, packed, publish, RETAIN, STAGING_TTL } from '../helpers/cacheContract';
 
 // ---------------------------------------------------------------------------------------------
 // Redis

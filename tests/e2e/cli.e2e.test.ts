@@ -9,6 +9,7 @@ import path from 'path';
 import { assertBuilt, runRecs, startRecs, stop } from '../helpers/cli';
 import { freshDatabase, testRedisUrl, uniqueName } from '../helpers/servers';
 import { generateStorefront } from '../../src/sample/storefront';
+import { launchChromium } from '../helpers/browser';
 
 const getJson = async (url: string) => {
   const res = await fetch(url);
@@ -22,7 +23,7 @@ const send = async (method: string, url: string, body: unknown) => {
 beforeAll(() => assertBuilt());
 
 describe('recs demo (embedded, nothing configured)', () => {
-  it('serves 10 items to any user well within 2 minutes of start; unknown users are `new`', async () => {
+  it('serves 10 items to any user well within 2 minutes of start, unknown users as `new`, and prints a console link that opens signed in', async () => {
     const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'recs-demo-'));
     const started = Date.now();
     const demo = await startRecs(['demo', '--port', '0'], { DATA_DIR: dir, MODELS_DIR: path.join(dir, 'models') }, /http:\/\/localhost:(\d+)\/v1\/users/);
@@ -37,6 +38,25 @@ describe('recs demo (embedded, nothing configured)', () => {
       expect(res.status).toBe(200);
       expect(res.body.items).toHaveLength(10);
       expect(res.body.segment).not.toBe('new');
+
+      // The printed console link opens the console signed in: the models table shows the live version.
+      const link = /(http:\/\/localhost:\d+\/console#token=\S+)/.exec(demo.output())![1];
+      const token = decodeURIComponent(/#token=(\S+)/.exec(link)![1]);
+      const models = await fetch(`${demo.url}/debug/models`, { headers: { Authorization: `Bearer ${token}` } });
+      expect(models.status).toBe(200);
+      const live = ((await models.json()) as { live: string }).live;
+      const browser = await launchChromium();
+      try {
+        const page = await browser.newPage();
+        await page.goto(link.replace('localhost', '127.0.0.1'));
+        const table = page.getByTestId('models-table');
+        await table.waitFor({ timeout: 20_000 });
+        expect(await table.textContent()).toContain(live);
+        expect(await page.getByTestId('token-input').isVisible()).toBe(false);
+        expect(page.url()).not.toContain('token='); // the token leaves the address bar
+      } finally {
+        await browser.close();
+      }
     } finally {
       expect(await stop(demo.child)).toBe(0);
       await fs.promises.rm(dir, { recursive: true, force: true });

@@ -8,14 +8,14 @@ import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import request from 'supertest';
-import Redis, { Cluster } from 'ioredis';
-import { openCache, RedisCache } from '../../src/storage/cache';
+import Redis, { type Cluster } from 'ioredis';
+import { openCache, type RedisCache } from '../../src/storage/cache';
 import { bucketOf, CacheKeys } from '../../src/storage/cache/keys';
 import { generateStorefront } from '../../src/sample/storefront';
 import { rollback } from '../../training/job/publish';
 import { RedisClusterProcess } from '../helpers/redisCluster';
-import { cacheContract, event, Harness, LIMITS, packed, publish, RETAIN } from '../helpers/cacheContract';
-import { openTestStack, TestStack } from '../helpers/stack';
+import { cacheContract, event, type Harness, LIMITS, packed, publish, RETAIN } from '../helpers/cacheContract';
+import { openTestStack, type TestStack } from '../helpers/stack';
 import { uniqueName } from '../helpers/servers';
 
 jest.setTimeout(120_000);

@@ -8,12 +8,12 @@
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
-import http from 'http';
+import type http from 'http';
 import type { AddressInfo } from 'net';
 import request from 'supertest';
 import type { Browser, Page } from 'playwright-core';
-import { openTestStack, TestStack } from '../helpers/stack';
-import { createHttpServer } from '../../src/serving/httpServer';
+import { openTestStack, type TestStack } from '../helpers/stack';
+import { createHttpServer } from '../../src/http/httpServer';
 import { launchChromium, pixelStats } from '../helpers/browser';
 import { generateStorefront } from '../../src/sample/storefront';
 

@@ -7,7 +7,7 @@ import fs from 'fs';
 import path from 'path';
 import os from 'os';
 import request from 'supertest';
-import { openTestStack, TestStack } from '../helpers/stack';
+import { openTestStack, type TestStack } from '../helpers/stack';
 import { RedisProcess } from '../helpers/redisProcess';
 import { generateStorefront } from '../../src/sample/storefront';
 

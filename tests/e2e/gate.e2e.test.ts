@@ -6,7 +6,7 @@
  * without restarting the service.
  */
 import request from 'supertest';
-import { openTestStack, TestStack } from '../helpers/stack';
+import { openTestStack, type TestStack } from '../helpers/stack';
 import { generateStorefront } from '../../src/sample/storefront';
 import { buildPolicy } from '../../src/config/policy';
 import { rollback } from '../../training/job/publish';

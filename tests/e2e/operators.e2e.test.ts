@@ -8,7 +8,7 @@ import os from 'os';
 import path from 'path';
 import request from 'supertest';
 import fc from 'fast-check';
-import { openTestStack, TestStack } from '../helpers/stack';
+import { openTestStack, type TestStack } from '../helpers/stack';
 import { generateStorefront } from '../../src/sample/storefront';
 
 const TOKEN = 'operator-secret';

@@ -4,8 +4,8 @@
  * publish, and query the HTTP API.
  */
 import request from 'supertest';
-import { openTestStack, StackKind, TestStack } from '../helpers/stack';
-import { generateStorefront, Storefront } from '../../src/sample/storefront';
+import { openTestStack, type StackKind, type TestStack } from '../helpers/stack';
+import { generateStorefront, type Storefront } from '../../src/sample/storefront';
 import { rollback } from '../../training/job/publish';
 
 const KINDS: StackKind[] = ['real', 'embedded'];

@@ -5,7 +5,7 @@
  */
 import fs from 'fs';
 import zlib from 'zlib';
-import { chromium, Browser } from 'playwright-core';
+import { chromium, type Browser } from 'playwright-core';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 

@@ -3,7 +3,7 @@
  * and the in-process cache) and tests/e2e/cluster.e2e.test.ts (Redis Cluster).
  */
 import type { StoreEvent } from '../../src/domain/types';
-import { bucketOf, CacheKeys, CATALOG_OVERLAY_TTL_SECONDS } from '../../src/storage/cache/keys';
+import { bucketOf, type CacheKeys, CATALOG_OVERLAY_TTL_SECONDS } from '../../src/storage/cache/keys';
 import type { RecommendationCache, SessionLimits, VersionInfo } from '../../src/storage/cache/port';
 
 export interface Harness {

@@ -1,5 +1,5 @@
 /** Runs the built `recs` binary (dist/, from `npm run build`) as a separate process. */
-import { spawn, ChildProcess } from 'child_process';
+import { spawn, type ChildProcess } from 'child_process';
 import fs from 'fs';
 import path from 'path';
 
@@ -7,7 +7,7 @@ export const ROOT = path.resolve(__dirname, '..', '..');
 const BIN = path.join(ROOT, 'bin', 'recs.js');
 
 export function assertBuilt(): void {
-  if (!fs.existsSync(path.join(ROOT, 'dist', 'src', 'cli.js'))) {
+  if (!fs.existsSync(path.join(ROOT, 'dist', 'src', 'main', 'cli.js'))) {
     throw new Error('dist/ is missing: run `npm run build` before the CLI tests (`npm test` does)');
   }
 }

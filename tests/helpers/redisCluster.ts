@@ -3,7 +3,7 @@
  * `redis-cli` beside it or on PATH), for tests and benchmarks that must see Cluster semantics:
  * slots, MOVED redirections, CROSSSLOT refusals.
  */
-import { spawn, execFile, ChildProcess } from 'child_process';
+import { spawn, execFile, type ChildProcess } from 'child_process';
 import fs from 'fs';
 import os from 'os';
 import path from 'path';

@@ -1,5 +1,5 @@
 /** A redis-server of a test's own (REDIS_SERVER_BIN or `redis-server` on PATH) that it may kill and restart. */
-import { spawn, ChildProcess } from 'child_process';
+import { spawn, type ChildProcess } from 'child_process';
 import fs from 'fs';
 import os from 'os';
 import path from 'path';

@@ -6,16 +6,16 @@ import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import type { Express } from 'express';
-import { loadConfig, AppConfig } from '../../src/config';
-import { openStores, buildRuntime, Runtime } from '../../src/wiring';
-import { createApp } from '../../src/serving/app';
-import { rootLogger } from '../../src/logger';
+import { loadConfig, type AppConfig } from '../../src/config';
+import { openStores, buildRuntime, type Runtime } from '../../src/main/wiring';
+import { createApp } from '../../src/main/app';
+import { rootLogger } from '../../src/observability/logger';
 import { freshDatabase, testRedisUrl, uniqueName } from './servers';
 import type { StoreEvent, Item } from '../../src/domain/types';
 import type { Policy } from '../../src/config/policy';
 import { writeEventsCsv, writeItemsCsv } from '../../src/sample/storefront';
-import { importFile, importItemsFile, ImportReport } from '../../src/import/importer';
-import { runTraining, TrainReport } from '../../training/job/pipeline';
+import { importFile, importItemsFile, type ImportReport } from '../../src/ingest/importer';
+import { runTraining, type TrainReport } from '../../training/job/pipeline';
 
 export type StackKind = 'real' | 'embedded';
 

@@ -3,7 +3,7 @@
  * as batches stream in, so the trainer never holds the events as objects; every model below works
  * on these arrays and on CSR matrices built from them.
  */
-import { EVENT_TYPES, EventType, Item, StoreEvent } from '../../src/domain/types';
+import { EVENT_TYPES, type EventType, type Item, type StoreEvent } from '../../src/domain/types';
 import type { Policy } from '../../src/config/policy';
 
 export const DAY_MS = 24 * 3600 * 1000;

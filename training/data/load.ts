@@ -5,7 +5,7 @@
  * store's keyset pages.
  */
 import type { Database } from '../../src/storage/ports';
-import { Dataset, DatasetBuilder } from './dataset';
+import { type Dataset, DatasetBuilder } from './dataset';
 
 export async function loadDataset(db: Database, opts: { now?: number; log?: (events: number) => void } = {}): Promise<Dataset> {
   const builder = new DatasetBuilder();

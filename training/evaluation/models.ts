@@ -5,8 +5,8 @@
  */
 import type { Policy } from '../../src/config/policy';
 import { TYPE_PURCHASE } from '../data/dataset';
-import { EmbeddingModel, recommendItems } from '../models/embedding/model';
-import { fitModel, fitPopularity, FitOptions } from '../ranking/fit';
+import { type EmbeddingModel, recommendItems } from '../models/embedding/model';
+import { fitModel, fitPopularity, type FitOptions } from '../ranking/fit';
 import type { RankParams } from '../ranking/params';
 import type { RankedList } from '../ranking/ranker';
 import { K_MAX, Scorer } from './metrics';

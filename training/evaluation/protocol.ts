@@ -4,7 +4,7 @@
  * (ratings, plays) is validated by `loo` and never re-shows anything consumed.
  */
 import type { Policy } from '../../src/config/policy';
-import { Dataset, TYPE_PURCHASE } from '../data/dataset';
+import { type Dataset, TYPE_PURCHASE } from '../data/dataset';
 import type { ExcludeMode } from '../ranking/ranker';
 
 export type Protocol = 'loo' | 'purchase';

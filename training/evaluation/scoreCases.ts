@@ -5,7 +5,7 @@
  */
 import { Ranker } from '../ranking/ranker';
 import type { ExcludeMode, RankModel } from '../ranking/ranker';
-import { parallelRanking, PortableModel, portableModel } from '../ranking/portable';
+import { parallelRanking, type PortableModel, portableModel } from '../ranking/portable';
 import { parallelForSync, sharedArray, trainThreads } from '../parallel/pool';
 import { Scorer } from './metrics';
 import type { Split, TestCase } from './splits';

@@ -5,7 +5,7 @@
 import type { Policy } from '../../src/config/policy';
 import type { StoreEvent } from '../../src/domain/types';
 import { mulberry32 } from '../../src/util/prng';
-import { compareIds, Dataset, DatasetBuilder, filterDataset } from '../data/dataset';
+import { compareIds, type Dataset, DatasetBuilder, filterDataset } from '../data/dataset';
 import type { ExcludeMode } from '../ranking/ranker';
 import { excludeModeOf, servedExclusion } from './protocol';
 

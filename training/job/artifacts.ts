@@ -6,7 +6,7 @@
  */
 import fs from 'fs';
 import path from 'path';
-import { encodeVersionMeta, VersionMeta } from '../../src/contracts/versionMeta';
+import { encodeVersionMeta, type VersionMeta } from '../../src/contracts/versionMeta';
 import type { VersionMetrics } from '../../src/contracts/versionRecord';
 
 export interface Manifest {
@@ -116,7 +116,7 @@ export async function* readUserLists(modelsDir: string, version: string, chunkSi
   let rest: Buffer = Buffer.alloc(0);
   let batch: Array<[string, Buffer]> = [];
   for await (const chunk of stream) {
-    let buf: Buffer = rest.length ? Buffer.concat([rest, chunk as Buffer]) : (chunk as Buffer);
+    const buf: Buffer = rest.length ? Buffer.concat([rest, chunk as Buffer]) : (chunk as Buffer);
     let o = 0;
     while (buf.length - o >= 6) {
       const idLen = buf.readUInt16LE(o);
@@ -132,7 +132,6 @@ export async function* readUserLists(modelsDir: string, version: string, chunkSi
       }
     }
     rest = buf.subarray(o);
-    buf = rest;
   }
   if (rest.length) throw new Error(`lists.bin of ${version} is truncated`);
   if (batch.length) yield batch;

@@ -3,12 +3,12 @@
  * file's events: no database, no cache. Rows: `popular`, `itemcf`, the embedding alone and
  * `published` (the published recipe, fallbacks and filters included). Deterministic.
  */
-import { DEFAULT_POLICY, Policy } from '../../src/config/policy';
+import { DEFAULT_POLICY, type Policy } from '../../src/config/policy';
 import type { StoreEvent } from '../../src/domain/types';
 import type { EmbeddingModel } from '../models/embedding/model';
 import { embeddingFits, fitEmbeddingFor } from '../models/embedding/forDataset';
 import type { FitOptions } from '../ranking/fit';
-import { evaluateSplit, ModelName, ModelResult, MODELS, scoreEmbedding } from '../evaluation/models';
+import { evaluateSplit, type ModelName, type ModelResult, MODELS, scoreEmbedding } from '../evaluation/models';
 import type { Protocol } from '../evaluation/protocol';
 import { splitLoo, splitPurchase } from '../evaluation/splits';
 import { publishedRecipe } from '../recipe';

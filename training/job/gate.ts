@@ -9,7 +9,7 @@
  * tolerance, which catches a bad night of data that makes every configuration worse.
  */
 import { isDeepStrictEqual } from 'util';
-import { buildPolicy, Policy } from '../../src/config/policy';
+import { buildPolicy, type Policy } from '../../src/config/policy';
 import type { GateDecision, GateMetric, PairedComparison, VersionMetrics } from '../../src/contracts/versionRecord';
 import type { Dataset } from '../data/dataset';
 import { evaluateSplit } from '../evaluation/models';

@@ -6,7 +6,8 @@
 import type { Database } from '../../src/storage/ports';
 import type { RecommendationCache } from '../../src/storage/cache/port';
 import type { Policy } from '../../src/config/policy';
-import type { Logger } from '../../src/logger';
+import type { Logger } from '../../src/observability/logger';
+import { NO_PROGRESS, type Progress } from '../../src/observability/terminal';
 import { loadDataset } from '../data/load';
 import type { GateDecision, VersionMetrics } from '../../src/contracts/versionRecord';
 import { carveHoldout } from '../evaluation/splits';
@@ -30,6 +31,8 @@ export interface TrainOptions {
   now?: number;
   /** Relative NDCG@10 loss against the live version that the gate still accepts (default: policy). */
   tolerance?: number;
+  /** Where to show the run's progress (a terminal's bars); none by default. */
+  progress?: Progress;
 }
 
 export interface TrainReport {
@@ -95,16 +98,35 @@ export async function cleanupAbandonedVersions(opts: Pick<TrainOptions, 'db' | '
   return failed;
 }
 
+/** The stages of a run, in order (the progress bar counts them). */
+const STAGES = ['load', 'evaluate', 'fit', 'write'] as const;
+const PUBLISH_STAGES = ['gate', 'publish'] as const;
+
 async function trainLocked(opts: TrainOptions): Promise<TrainReport> {
-  const { db, policy, logger } = opts;
+  const { logger } = opts;
   const timings: Record<string, number> = {};
-  const time = async <T>(stage: string, fn: () => Promise<T> | T): Promise<T> => {
+  const stages: readonly Stage[] = opts.publish ? [...STAGES, ...PUBLISH_STAGES] : STAGES;
+  const bar = (opts.progress ?? NO_PROGRESS).bar('training', stages.length);
+  const time: TimeStage = async (stage, fn) => {
+    bar.update(stages.indexOf(stage), stage);
     const t0 = process.hrtime.bigint();
     const out = await fn();
     timings[stage] = Number(process.hrtime.bigint() - t0) / 1e9;
     logger.info({ stage, seconds: Math.round(timings[stage] * 1000) / 1000 }, 'stage done');
     return out;
   };
+  try {
+    return await trainStages(opts, time, timings);
+  } finally {
+    bar.stop();
+  }
+}
+
+type Stage = (typeof STAGES)[number] | (typeof PUBLISH_STAGES)[number];
+type TimeStage = <T>(stage: Stage, fn: () => Promise<T> | T) => Promise<T>;
+
+async function trainStages(opts: TrainOptions, time: TimeStage, timings: Record<string, number>): Promise<TrainReport> {
+  const { db, policy, logger } = opts;
 
   await listArtifactVersions(opts.modelsDir); // removes leftovers of interrupted runs
   const version = newVersionId();

@@ -6,7 +6,7 @@
 import type { RecommendationCache } from '../../src/storage/cache/port';
 import type { ModelRegistry } from '../../src/storage/ports';
 import type { Policy } from '../../src/config/policy';
-import type { Logger } from '../../src/logger';
+import type { Logger } from '../../src/observability/logger';
 import { readManifest, readMetaBytes, readUserLists, removeArtifacts } from './artifacts';
 
 export interface PublishDeps {

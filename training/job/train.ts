@@ -3,7 +3,7 @@
  * the service loads and, lazily, every user's packed-list value.
  */
 import type { Policy } from '../../src/config/policy';
-import { Segment, SEGMENTS } from '../../src/domain/types';
+import { type Segment, SEGMENTS } from '../../src/domain/types';
 import type { UserRecommendations } from '../../src/contracts/packedList';
 import type { VersionMeta } from '../../src/contracts/versionMeta';
 import type { VersionMetrics } from '../../src/contracts/versionRecord';
@@ -11,7 +11,7 @@ import { markStage } from '../../src/observability/stages';
 import type { Dataset } from '../data/dataset';
 import type { EmbeddingModel } from '../models/embedding/model';
 import { embeddingFits, embeddingNeighbours, fitEmbeddingFor } from '../models/embedding/forDataset';
-import { DEFAULT_FIT, fitModel, FitOptions } from '../ranking/fit';
+import { DEFAULT_FIT, fitModel, type FitOptions } from '../ranking/fit';
 import { Ranker } from '../ranking/ranker';
 import { userRecommendations } from '../ranking/userLists';
 import { packedUserLists } from '../ranking/parallelLists';

@@ -11,8 +11,8 @@
  */
 import type { Csr } from '../../src/contracts/versionMeta';
 import { TopK } from '../data/topk';
-import { transpose, WeightedCsr } from '../data/dataset';
-import { PARALLEL_THRESHOLDS, parallelForSync, SharedTyped, sharedArray, toShared, trainThreads } from '../parallel/pool';
+import { transpose, type WeightedCsr } from '../data/dataset';
+import { PARALLEL_THRESHOLDS, parallelForSync, type SharedTyped, sharedArray, toShared, trainThreads } from '../parallel/pool';
 
 export interface ItemCfParams {
   /** Neighbours kept per item. */
@@ -35,9 +35,8 @@ export interface ItemCfParams {
 }
 
 /**
- * Chosen on validation splits carved from the training part of ml-100k `loo` and Taobao
- * `purchase` (never their test items): sequence proximity 2 and light shrinkage gave the largest
- * gains (ml-100k validation NDCG@10 0.058 -> 0.108); alpha 0.6-0.7 and row normalisation did not help.
+ * Chosen on validation splits carved from the training part of ml-100k `loo` and Taobao `purchase`
+ * (never their test items); sequence proximity and light shrinkage helped most (docs/experiments.md).
  */
 export const DEFAULT_ITEMCF: Omit<ItemCfParams, 'k'> = {
   alpha: 0.5,

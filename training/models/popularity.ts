@@ -2,10 +2,10 @@
  * Popularity-based lists: the fallbacks every answer ends with (SPEC: never an empty list).
  * Unavailable items are never listed; every list is at most policy.training.fallbackListSize long.
  */
-import { Segment, SEGMENTS } from '../../src/domain/types';
+import { type Segment, SEGMENTS } from '../../src/domain/types';
 import type { Policy } from '../../src/config/policy';
 import type { Csr } from '../../src/contracts/versionMeta';
-import { Dataset, DAY_MS, TYPE_PURCHASE, WeightedCsr } from '../data/dataset';
+import { type Dataset, DAY_MS, TYPE_PURCHASE, type WeightedCsr } from '../data/dataset';
 import { TopK } from '../data/topk';
 
 /** Best-converting needs this many distinct viewers before its rate is trusted. */

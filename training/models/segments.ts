@@ -3,9 +3,9 @@
  * active) from each user's own history, with "now" taken from the dataset, plus the features
  * behind each decision (for /debug) and each user's favourite categories.
  */
-import { Segment, SEGMENTS } from '../../src/domain/types';
+import { type Segment, SEGMENTS } from '../../src/domain/types';
 import type { Policy } from '../../src/config/policy';
-import { compareIds, Dataset, DAY_MS, TYPE_PURCHASE } from '../data/dataset';
+import { compareIds, type Dataset, DAY_MS, TYPE_PURCHASE } from '../data/dataset';
 
 export interface UserFeatures {
   firstSeen: Float64Array;

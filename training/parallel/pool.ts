@@ -13,9 +13,9 @@
  * Threads: RECS_TRAIN_THREADS (default: the machine's available parallelism); 1 = no workers.
  */
 import fs from 'fs';
-import os from 'os';
 import path from 'path';
-import { MessageChannel, MessagePort, receiveMessageOnPort, Worker } from 'worker_threads';
+import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'worker_threads';
+import { trainThreadsSetting } from '../../src/config/process';
 
 /**
  * Sizes from which work goes to the workers (below them one thread is as fast). Mutable for tests,
@@ -36,12 +36,7 @@ export type SharedTyped = Int32Array | Float32Array | Float64Array | Uint8Array 
 
 /** Threads the trainer may use (main thread included). */
 export function trainThreads(): number {
-  const env = process.env.RECS_TRAIN_THREADS;
-  if (env !== undefined && env !== '') {
-    const n = Number(env);
-    if (Number.isInteger(n) && n >= 1) return Math.min(n, 64);
-  }
-  return Math.max(1, Math.min(8, typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length));
+  return trainThreadsSetting();
 }
 
 /** The same values in shared memory (returned as is when already shared). */

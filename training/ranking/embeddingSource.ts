@@ -1,6 +1,6 @@
 /** The embedding as a candidate source of the blend: a user's top items by embedding score. */
 import type { Dataset } from '../data/dataset';
-import { EmbeddingModel, recommendItems } from '../models/embedding/model';
+import { type EmbeddingModel, recommendItems } from '../models/embedding/model';
 import type { CandidateSource } from './ranker';
 
 /** Candidates taken from the embedding per user. */

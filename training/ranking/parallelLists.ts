@@ -7,7 +7,7 @@ import type { Dataset } from '../data/dataset';
 import { encodeUserRecommendations } from '../../src/contracts/packedList';
 import type { UserFeatures } from '../models/segments';
 import { PARALLEL_THRESHOLDS, runOnWorker, trainThreads } from '../parallel/pool';
-import { parallelRanking, PortableModel, portableModel, shareDeep } from './portable';
+import { parallelRanking, type PortableModel, portableModel, shareDeep } from './portable';
 import { Ranker } from './ranker';
 import type { ExcludeMode, RankModel } from './ranker';
 import { userRecommendations } from './userLists';

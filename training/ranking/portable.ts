@@ -4,7 +4,7 @@
  * Workers rank with the same Ranker, so their lists equal the main thread's.
  */
 import type { Dataset } from '../data/dataset';
-import { PARALLEL_THRESHOLDS, SharedTyped, toShared, trainThreads } from '../parallel/pool';
+import { PARALLEL_THRESHOLDS, type SharedTyped, toShared, trainThreads } from '../parallel/pool';
 import type { RankModel } from './ranker';
 
 /**

@@ -3,8 +3,8 @@ import { sourceName } from '../../src/contracts/sources';
 import type { Item, StoreEvent } from '../../src/domain/types';
 import { DatasetBuilder } from '../data/dataset';
 import { fitModel } from './fit';
-import { CandidateSource, Ranker } from './ranker';
-import { DEFAULT_RANK, RankParams } from './params';
+import { type CandidateSource, Ranker } from './ranker';
+import { DEFAULT_RANK, type RankParams } from './params';
 import { ev, item } from '../data/testkit';
 
 const policy = buildPolicy();

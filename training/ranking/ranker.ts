@@ -14,11 +14,11 @@
  * Bought items, unavailable items and the caller's exclusions never appear.
  */
 import type { Policy } from '../../src/config/policy';
-import { Segment, SEGMENTS } from '../../src/domain/types';
+import { type Segment, SEGMENTS } from '../../src/domain/types';
 import type { Csr } from '../../src/contracts/versionMeta';
-import { isPackedSource, PackedSource, sourceCode } from '../../src/contracts/sources';
+import { isPackedSource, type PackedSource, sourceCode } from '../../src/contracts/sources';
 import { stepLists } from '../../src/contracts/fallbackChain';
-import { Dataset, TYPE_CART, TYPE_FAV, TYPE_PURCHASE } from '../data/dataset';
+import { type Dataset, TYPE_CART, TYPE_FAV, TYPE_PURCHASE } from '../data/dataset';
 import type { FallbackLists, Popularity } from '../models/popularity';
 import { TopK } from '../data/topk';
 import type { RankParams } from './params';

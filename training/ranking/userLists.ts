@@ -4,7 +4,7 @@
  */
 import { SEGMENTS } from '../../src/domain/types';
 import type { UserRecommendations } from '../../src/contracts/packedList';
-import { Dataset, TYPE_PURCHASE } from '../data/dataset';
+import { type Dataset, TYPE_PURCHASE } from '../data/dataset';
 import type { ExcludeMode, Ranker } from './ranker';
 import type { UserFeatures } from '../models/segments';
 

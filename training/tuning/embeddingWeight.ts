@@ -6,7 +6,7 @@ import type { Policy } from '../../src/config/policy';
 import type { Dataset } from '../data/dataset';
 import { embeddingFits, fitEmbeddingFor } from '../models/embedding/forDataset';
 import { embeddingSource } from '../ranking/embeddingSource';
-import { fitModel, FitOptions } from '../ranking/fit';
+import { fitModel, type FitOptions } from '../ranking/fit';
 import { DEFAULT_RANK } from '../ranking/params';
 import { carveValidation, MIN_VALIDATION_CASES } from './folds';
 import { objective, scoreParams } from './search';

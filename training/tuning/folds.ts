@@ -15,9 +15,9 @@
  *    (SPEC `loo`, inside the data).
  */
 import type { Policy } from '../../src/config/policy';
-import { compareIds, Dataset, filterDataset, TYPE_PURCHASE } from '../data/dataset';
-import { fitModel, FitOptions, FittedModel } from '../ranking/fit';
-import { excludeModeOf, Protocol, protocolOf } from '../evaluation/protocol';
+import { compareIds, type Dataset, filterDataset, TYPE_PURCHASE } from '../data/dataset';
+import { fitModel, type FitOptions, type FittedModel } from '../ranking/fit';
+import { excludeModeOf, type Protocol, protocolOf } from '../evaluation/protocol';
 import type { Split, TestCase } from '../evaluation/splits';
 
 /** Validation cases are capped (deterministic stride sample) to bound tuning cost on large data. */

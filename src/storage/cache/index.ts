@@ -4,14 +4,14 @@
  * never boots "ready" against a cache it cannot use.
  */
 import Redis, { type ClusterNode, type RedisOptions } from 'ioredis';
-import { moduleLogger } from '../../logger';
+import { moduleLogger } from '../../observability/logger';
 import { CacheKeys } from './keys';
 import { MemoryCache } from './memoryCache';
 import type { RecommendationCache } from './port';
 import { RedisCache, type RedisClient } from './redisCache';
 import { ResilientCache } from './resilientCache';
 
-export { CacheKeys, bucketOf, fnv1a32, CATALOG_OVERLAY_TTL_SECONDS } from './keys';
+export { CacheKeys, bucketOf, CATALOG_OVERLAY_TTL_SECONDS } from './keys';
 export { MemoryCache } from './memoryCache';
 export { RedisCache } from './redisCache';
 export { ResilientCache, CacheUnavailableError } from './resilientCache';
@@ -72,7 +72,7 @@ export function redisClientOf(cache: RecommendationCache): RedisClient | null {
 /**
  * Client options the request path depends on (the contract tests use them too). Auto-pipelining
  * sends the commands issued in one event-loop tick (concurrent requests' reads) in one socket write:
- * fewer syscalls per request under load (bench:serve).
+ * fewer syscalls per request under load.
  */
 export const REQUEST_PATH_CLIENT_OPTIONS = { enableAutoPipelining: true } as const;
 
@@ -131,7 +131,7 @@ async function connectOrFail(client: RedisClient, url: string, timeoutMs: number
     // Disconnecting an already ended client would arm a stray 2 s timer inside ioredis.
     if (client.status !== 'end') client.disconnect();
     const reason = err instanceof Error ? err.message : String(err);
-    throw new Error(`cannot reach Redis at REDIS_URL=${redactUrl(url)}: ${reason}`);
+    throw new Error(`cannot reach Redis at REDIS_URL=${redactUrl(url)}: ${reason}`, { cause: err });
   } finally {
     clearTimeout(timer);
     client.off('error', onError);

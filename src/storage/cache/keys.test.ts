@@ -1,4 +1,5 @@
-import { bucketOf, CacheKeys, fnv1a32 } from './keys';
+import { bucketOf, CacheKeys } from './keys';
+import { fnv1a32 } from '../../util/hash';
 
 describe('fnv1a32 / bucketOf', () => {
   it('matches the published FNV-1a 32-bit test vectors', () => {

@@ -24,6 +24,7 @@
  * variable part is followed by a fixed suffix, so distinct ids give distinct keys. A user id holding
  * `}` only shortens its hash tag, identically for both per-user keys, so they still share a slot.
  */
+import { fnv1a32 } from '../../util/hash';
 
 /** Prefixes and version ids end up inside keys and hash tags: keep them brace- and space-free. */
 const SAFE_TOKEN = /^[^\s{}]+$/;
@@ -98,31 +99,6 @@ export class CacheKeys {
 function checkVersion(version: string): string {
   if (!SAFE_TOKEN.test(version)) throw new Error(`invalid model version id '${version}': no braces or whitespace`);
   return version;
-}
-
-const FNV_OFFSET_BASIS = 0x811c9dc5;
-const FNV_PRIME = 0x01000193;
-
-/** 32-bit FNV-1a of the UTF-8 bytes of `s`, as an unsigned integer. Stable across processes and hosts. */
-export function fnv1a32(s: string): number {
-  let hash = FNV_OFFSET_BASIS;
-  // ASCII ids (the common case, hashed on every request) are their own UTF-8 bytes: no buffer needed.
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 0x80) return fnv1a32Bytes(Buffer.from(s, 'utf8'));
-    hash ^= c;
-    hash = Math.imul(hash, FNV_PRIME);
-  }
-  return hash >>> 0;
-}
-
-function fnv1a32Bytes(bytes: Uint8Array): number {
-  let hash = FNV_OFFSET_BASIS;
-  for (let i = 0; i < bytes.length; i++) {
-    hash ^= bytes[i];
-    hash = Math.imul(hash, FNV_PRIME);
-  }
-  return hash >>> 0;
 }
 
 /** The hash bucket holding `userId`'s list in a version with `bucketCount` buckets. */

@@ -8,12 +8,14 @@
  * (READ_USER_STATE_LUA): its keys span tags, so it runs as a script on a standalone server only.
  */
 import { createHash } from 'crypto';
+import fs from 'fs';
+import path from 'path';
 import type Redis from 'ioredis';
 import type { Cluster } from 'ioredis';
 import type { EventType, StoreEvent } from '../../domain/types';
 import { EVENT_TYPES } from '../../domain/types';
-import { moduleLogger, type Logger } from '../../logger';
-import { bucketOf, CacheKeys, CATALOG_OVERLAY_TTL_SECONDS } from './keys';
+import { moduleLogger, type Logger } from '../../observability/logger';
+import { bucketOf, type CacheKeys, CATALOG_OVERLAY_TTL_SECONDS } from './keys';
 import type {
   CatalogOverlay,
   RecommendationCache,
@@ -41,56 +43,17 @@ const CLOSE_TIMEOUT_MS = 2000;
 type Arg = string | Buffer | number;
 type Op = readonly [command: string, ...args: Arg[]];
 
-/**
- * Compare-and-set of the live pointer. KEYS: live, previous (one hash tag). ARGV: expected live
- * ('' = none yet), new version. Returns {1 | 0, live before the call ('' = none)}. Switching to the
- * version that is already live succeeds without touching `previous`, so previous never equals live.
- */
-const SWITCH_LIVE_LUA = `
-local current = redis.call('GET', KEYS[1]) or ''
-if current ~= ARGV[1] then return {0, current} end
-if current ~= ARGV[2] then
-  redis.call('SET', KEYS[1], ARGV[2])
-  if current ~= '' then redis.call('SET', KEYS[2], current) end
-end
-return {1, current}
-`;
 
-/**
- * One user's API events, atomically. KEYS: session list, bought set (one hash tag). ARGV: maxEvents,
- * sessionTtl, boughtTtl, n, then n session entries oldest first (so the newest ends at the head),
- * then the purchased item ids. Loops instead of unpack() to stay clear of Lua's stack limit.
- */
-const RECORD_EVENTS_LUA = `
-local maxEvents = tonumber(ARGV[1])
-local n = tonumber(ARGV[4])
-for i = 5, 4 + n do redis.call('LPUSH', KEYS[1], ARGV[i]) end
-redis.call('LTRIM', KEYS[1], 0, maxEvents - 1)
-redis.call('EXPIRE', KEYS[1], tonumber(ARGV[2]))
-if #ARGV > 4 + n then
-  for i = 5 + n, #ARGV do redis.call('SADD', KEYS[2], ARGV[i]) end
-  redis.call('EXPIRE', KEYS[2], tonumber(ARGV[3]))
-end
-return 1
-`;
 
-/**
- * Everything a recommendation request reads, in one call on a standalone server. KEYS: the user's
- * list bucket, session list, bought set, catalogue revision. ARGV: the user id. Returns {list or
- * false, revision or false, session entries, bought item ids}. Most users have no API session, so
- * one EXISTS spares the two collection reads then (each redis.call costs the server ~2 us).
- * The keys carry different hash tags: on a Cluster the same reads go out as concurrent commands.
- */
-const READ_USER_STATE_LUA = `
-local list = redis.call('HGET', KEYS[1], ARGV[1])
-local rev = redis.call('GET', KEYS[4])
-local session, bought = {}, {}
-if redis.call('EXISTS', KEYS[2], KEYS[3]) > 0 then
-  session = redis.call('LRANGE', KEYS[2], 0, -1)
-  bought = redis.call('SMEMBERS', KEYS[3])
-end
-return {list, rev, session, bought}
-`;
+
+/** The Lua scripts, one per file under scripts/ (each file's comment says what it takes and returns). */
+const SWITCH_LIVE_LUA = readScript('switchLive.lua');
+const RECORD_EVENTS_LUA = readScript('recordEvents.lua');
+const READ_USER_STATE_LUA = readScript('readUserState.lua');
+
+function readScript(name: string): string {
+  return fs.readFileSync(path.join(__dirname, 'scripts', name), 'utf8');
+}
 
 interface CacheScripts {
   recsSwitchLive(live: string, previous: string, expected: string, version: string): Promise<[number, string]>;
@@ -99,9 +62,9 @@ interface CacheScripts {
 type UserStateReply = [Buffer | null, Buffer | null, Buffer[], Buffer[]];
 /**
  * The read script is called by its SHA directly (EVALSHA) rather than through an ioredis custom
- * command: that wrapper's extra promise and callback plumbing cost ~2 us of client CPU per request
- * (measured at 32 concurrent calls). A server that lost its scripts (restart, SCRIPT FLUSH) answers
- * NOSCRIPT once; the script is then loaded and the call repeated.
+ * command, whose extra promise and callback plumbing cost client CPU on every request. A server that
+ * lost its scripts (restart, SCRIPT FLUSH) answers NOSCRIPT once; the script is then loaded and the
+ * call repeated.
  */
 const READ_USER_STATE_SHA = createHash('sha1').update(READ_USER_STATE_LUA).digest('hex');
 

@@ -11,7 +11,7 @@
  * refusal by the cache's own checks, proves the cache is reachable and passes through unchanged.
  */
 import { UnavailableError } from '../../errors';
-import type { Logger } from '../../logger';
+import type { Logger } from '../../observability/logger';
 import type { RecommendationCache } from './port';
 
 export class CacheUnavailableError extends UnavailableError {
@@ -256,8 +256,7 @@ function describe(err: unknown): string {
 
 /**
  * Deadlines of in-flight calls that share one duration, in one FIFO with one timer armed for the
- * oldest unsettled call (a timer per call, set and cleared on every request, showed in bench:serve's
- * profile and allocations). Calls of one duration start in deadline order, so the FIFO is sorted:
+ * oldest unsettled call, rather than a timer set and cleared on every request. Calls of one duration start in deadline order, so the FIFO is sorted:
  * when the timer fires, settled calls are dropped from the front, the overdue ones expire, and it is
  * armed again for the next. The timer is unref'd: a pending call's socket keeps the process alive.
  */

@@ -3,7 +3,7 @@
  * in its own transaction together with its `schema_migrations` row, so a crash leaves the schema
  * at a well-defined version.
  */
-import { moduleLogger } from '../../logger';
+import { moduleLogger } from '../../observability/logger';
 import type { SqlClient, SqlExecutor } from './client';
 import { toNumber } from './client';
 

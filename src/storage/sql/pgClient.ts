@@ -3,7 +3,7 @@ import { Readable } from 'stream';
 import { pipeline } from 'stream/promises';
 import { Pool, type PoolClient, type PoolConfig } from 'pg';
 import { from as copyFromStdin, to as copyToStdout } from 'pg-copy-streams';
-import { moduleLogger } from '../../logger';
+import { moduleLogger } from '../../observability/logger';
 import type { SqlClient, SqlExecutor, SqlParam, SqlResult } from './client';
 
 // Resolved per use: the CLI configures the root logger after modules are loaded.
@@ -120,7 +120,7 @@ export class PgSqlClient implements SqlClient {
   async tryAdvisoryLock(classId: number, objId: number): Promise<(() => Promise<void>) | null> {
     // A session lock belongs to one connection: keep that connection out of the pool until release.
     const client = await this.pool.connect();
-    let got = false;
+    let got: boolean;
     try {
       const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1::int, $2::int) AS locked', [classId, objId]);
       got = rows[0]?.locked === true;

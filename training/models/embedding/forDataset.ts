@@ -1,8 +1,8 @@
 /** The embedding fitted on a training dataset under the policy's settings, and its item neighbours. */
 import type { Policy } from '../../../src/config/policy';
 import type { Csr } from '../../../src/contracts/versionMeta';
-import { Dataset, userItemMatrix } from '../../data/dataset';
-import { DEFAULT_EMBEDDING, EmbeddingModel, fitEmbedding, itemNeighbours } from './model';
+import { type Dataset, userItemMatrix } from '../../data/dataset';
+import { DEFAULT_EMBEDDING, type EmbeddingModel, fitEmbedding, itemNeighbours } from './model';
 
 /** Whether the policy lets the embedding run on data of this size (see policy.training.embedding). */
 export function embeddingFits(ds: Dataset, policy: Policy): boolean {

@@ -4,8 +4,8 @@ import * as path from 'path';
 import type { WeightedCsr } from '../../data/dataset';
 import {
   DEFAULT_EMBEDDING,
-  EmbeddingModel,
-  EmbeddingParams,
+  type EmbeddingModel,
+  type EmbeddingParams,
   fitEmbedding,
   itemNeighbours,
   loadEmbedding,
@@ -81,7 +81,12 @@ describe('embedding (BPR on TF.js)', () => {
       for (const b of other) otherMean += scores[b] / other.length;
       // Every user prefers their group's unseen items on average...
       expect(ownMean).toBeGreaterThan(otherMean);
-      for (const a of own) for (const b of other) (pairs++, scores[a] > scores[b] && good++);
+      for (const a of own) {
+        for (const b of other) {
+          pairs++;
+          if (scores[a] > scores[b]) good++;
+        }
+      }
       // ...and the best unseen item is one of the group's for (nearly) every user.
       const exclude = new Uint8Array(ui.nCols);
       for (const i of seen) exclude[i] = 1;

@@ -14,7 +14,7 @@
  * blocked tf.matMul + tf.topk on chunks of items, never a dense items x items matrix.
  */
 import type { Csr } from '../../../src/contracts/versionMeta';
-import { moduleLogger } from '../../../src/logger';
+import { moduleLogger } from '../../../src/observability/logger';
 import type { WeightedCsr } from '../../data/dataset';
 import { initTf, tf } from './tf';
 import { loadWeights, saveWeights } from './tfio';
@@ -47,12 +47,7 @@ export interface EmbeddingParams {
   negatives: number;
 }
 
-/**
- * Chosen on ml-100k `loo` (bench/embedding.ts; wasm, 2 cores): NDCG@10 over seeds 42/1/2/3 =
- * 0.050/0.048/0.042/0.040 at ~0.4 s per epoch. reg 0.01 or 0.05, lr 0.005 or 0.02, batch 2048,
- * 20 or 45 epochs, Adagrad and recency-weighted losses all scored lower; 5 hard negatives for 12
- * epochs scored the same (0.051/0.048/0.041/0.041) at twice the CPU time.
- */
+/** Chosen on ml-100k `loo` with bench:embedding (the alternatives tried are in docs/experiments.md). */
 export const DEFAULT_EMBEDDING: EmbeddingParams = {
   dim: 64,
   epochs: 30,

@@ -7,7 +7,8 @@
  */
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { moduleLogger } from '../../../src/logger';
+import { moduleLogger } from '../../../src/observability/logger';
+import { tfBackendSetting } from '../../../src/config/process';
 
 export { tf };
 
@@ -74,7 +75,7 @@ async function select(skipNative: boolean): Promise<BackendName> {
  */
 export function initTf(): Promise<BackendName> {
   if (!ready) {
-    const forced = process.env.RECS_TF_BACKEND;
+    const forced = tfBackendSetting();
     ready =
       forced === 'cpu'
         ? tf.setBackend('cpu').then(async () => {

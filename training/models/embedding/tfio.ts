@@ -85,7 +85,7 @@ export function fileIOHandler(dir: string): tf.io.IOHandler {
 export async function saveWeights(
   dir: string,
   tensors: tf.NamedTensorMap,
-  metadata: { format: string; userDefinedMetadata?: { [key: string]: {} } },
+  metadata: { format: string; userDefinedMetadata?: tf.io.ModelArtifacts['userDefinedMetadata'] },
 ): Promise<tf.io.SaveResult> {
   const { data, specs } = await tf.io.encodeWeights(tensors);
   return fileIOHandler(dir).save!({

@@ -1,0 +1,247 @@
+/**
+ * `recs`: the command line (commander). Each command loads the configuration once, opens the
+ * stores through the wiring module, and closes them before returning.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import path from 'path';
+import { loadConfig } from '../config';
+import { configureLogger } from '../observability/logger';
+import { TerminalProgress } from '../observability/terminal';
+import { ensureSchema, withStores } from './wiring';
+import { serve } from './server';
+import { demo } from './demo';
+import { IMPORT_FORMATS, type ImportFormat } from '../ingest/formats';
+import type { TrainReport } from '../../training/job/pipeline';
+// Each command loads what it runs (`await import` below): the importer, the sample generator and
+// the training pipeline (TF.js, mathjs, cli-progress) stay out of the serving process's heap, where
+// every young-generation GC would pay for them.
+
+function parseIsoTime(value: string): number {
+  const ms = Date.parse(value);
+  if (!Number.isFinite(ms)) throw new InvalidArgumentError('expected an ISO-8601 time');
+  return ms;
+}
+
+function parseFraction(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError('expected a fraction between 0 and 1');
+  return n;
+}
+
+function parsePort(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port number 0..65535');
+  return n;
+}
+
+function printTrainReport(report: TrainReport, json: boolean): void {
+  if (json) {
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    return;
+  }
+  const holdout = (report.metrics.holdout ?? {}) as Record<string, { hr10: number; ndcg10: number }>;
+  const lines = [
+    `version ${report.version}: ${report.status}`,
+    `  events ${report.events}, users ${report.users}, items ${report.items}`,
+    `  segments ${Object.entries(report.segments).map(([k, v]) => `${k}=${v}`).join(' ')}`,
+    ...Object.entries(holdout).map(
+      ([m, r]) => `  holdout ${m.padEnd(10)} HR@10 ${r.hr10.toFixed(4)}  NDCG@10 ${r.ndcg10.toFixed(4)}`,
+    ),
+    `  timings ${Object.entries(report.timings).filter(([k]) => !k.includes('.')).map(([k, v]) => `${k}=${v.toFixed(2)}s`).join(' ')}`,
+  ];
+  if (report.gate?.paired) {
+    const p = report.gate.paired;
+    lines.push(
+      `  gate: vs live ${p.liveVersion}${p.samePolicy ? " (same policy)" : ""} on ${p.cases} holdout cases: candidate NDCG@10 ${p.candidate.ndcg10.toFixed(4)}, live ${p.live.ndcg10.toFixed(4)}`,
+    );
+  }
+  if (report.gate && report.gate.reasons.length) {
+    lines.push(
+      report.gate.forced
+        ? `  gate: forced past: ${report.gate.reasons.join('; ')}`
+        : `  gate: REFUSED, the live version keeps serving: ${report.gate.reasons.join('; ')}`,
+    );
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('recs')
+    .description('Storefront recommendation service: import events, train, publish, serve')
+    .showHelpAfterError()
+    .exitOverride();
+
+  program
+    .command('migrate')
+    .description('create or upgrade the schema in DATABASE_URL (embedded PGlite when unset)')
+    .action(async () => {
+      const config = loadConfig();
+      const logger = configureLogger(config.logLevel, { toStderr: true });
+      const { openDatabase } = await import('../storage/database');
+      const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+      try {
+        const applied = await db.migrate();
+        const version = await db.schemaVersion();
+        logger.debug({ applied }, 'migrations applied');
+        process.stdout.write(`schema at version ${version} (${applied.length} migration(s) applied) on ${db.kind}\n`);
+      } finally {
+        await db.close();
+      }
+    });
+
+  program
+    .command('import')
+    .description('stream events (and with --items a catalogue) from a file into the database')
+    .argument('<file>', 'events file')
+    .addOption(new Option('--format <format>', 'file format').choices([...IMPORT_FORMATS]).makeOptionMandatory())
+    .option('--items <file>', 'catalogue CSV: itemId,category,available,price,createdAt')
+    .option('--batch-size <n>', 'rows per insert batch', (v) => Number(v), 5000)
+    .option('--json', 'print the report as JSON')
+    .action(async (file: string, opts: { format: ImportFormat; items?: string; batchSize: number; json?: boolean }) => {
+      const config = loadConfig();
+      const progress = process.stderr.isTTY && !opts.json ? new TerminalProgress(process.stderr) : undefined;
+      const logger = configureLogger(config.logLevel, { toStderr: true, terminal: progress?.logStream() });
+      const { openDatabase } = await import('../storage/database');
+      const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+      try {
+        await ensureSchema(db);
+        const { importFile, importItemsFile } = await import('../ingest/importer');
+        const items = opts.items
+          ? await importItemsFile({ path: opts.items, catalog: db.catalog, progress, logger })
+          : undefined;
+        const report = await importFile({
+          path: file,
+          format: opts.format,
+          events: db.events,
+          catalog: db.catalog,
+          batchSize: opts.batchSize,
+          progress,
+          logger,
+        });
+        if (opts.json) {
+          process.stdout.write(`${JSON.stringify({ events: report, items }, null, 2)}\n`);
+        } else {
+          if (items) process.stdout.write(`items: ${items.imported} upserted, ${items.rejected} rejected\n`);
+          process.stdout.write(
+            `imported ${report.imported} events from ${path.basename(report.file)} in ${report.seconds.toFixed(2)}s; ${report.rejected} bad row(s)\n`,
+          );
+          for (const e of report.errors.slice(0, 20)) process.stdout.write(`  line ${e.line}: ${e.reason}\n`);
+          if (report.rejected > 20) process.stdout.write(`  ... ${report.rejected - 20} more\n`);
+        }
+      } finally {
+        await db.close();
+      }
+    });
+
+  program
+    .command('train')
+    .description('train every model from the database, evaluate, write models/<version>/ and optionally publish')
+    .option('--publish', 'publish into the cache and switch live if the quality gate passes')
+    .option('--force', 'publish even if the quality gate refuses')
+    .option('--now <iso>', 'the time segment rules and decay are measured from (default: newest event)', parseIsoTime)
+    .option('--tolerance <fraction>', 'relative NDCG@10 loss against the live version the gate accepts (default 0.02)', parseFraction)
+    .option('--json', 'print the report as JSON')
+    .action(async (opts: { publish?: boolean; force?: boolean; now?: number; tolerance?: number; json?: boolean }) => {
+      const config = loadConfig();
+      const logger = configureLogger(config.logLevel, { toStderr: true });
+      const report = await withStores(config, async ({ db, cache }) => {
+        await ensureSchema(db);
+        const { runTraining } = await import('../../training/job/pipeline');
+        return runTraining({
+          db,
+          cache,
+          policy: config.policy,
+          modelsDir: config.modelsDir,
+          logger,
+          publish: Boolean(opts.publish),
+          force: Boolean(opts.force),
+          now: opts.now,
+          tolerance: opts.tolerance,
+        });
+      });
+      printTrainReport(report, Boolean(opts.json));
+      if (report.status === 'rejected') process.exitCode = 3;
+    });
+
+  program
+    .command('evaluate')
+    .description('offline evaluation straight from a file (no database, no cache)')
+    .requiredOption('--data <file>', 'events file')
+    .addOption(new Option('--format <format>', 'file format').choices([...IMPORT_FORMATS]).makeOptionMandatory())
+    .addOption(new Option('--protocol <protocol>', 'evaluation protocol').choices(['loo', 'purchase']).makeOptionMandatory())
+    .option('--json', 'print one JSON document')
+    .action(async (opts: { data: string; format: ImportFormat; protocol: 'loo' | 'purchase'; json?: boolean }) => {
+      const config = loadConfig();
+      configureLogger(config.logLevel, { toStderr: true });
+      const { readAllEvents } = await import('../ingest/reader');
+      const { evaluate } = await import('../../training/job/evaluate');
+      const { TAOBAO_WINDOW } = await import('../../training/evaluation/splits');
+      const data = await readAllEvents(opts.data, opts.format);
+      if (data.errors.length) process.stderr.write(`warning: ${data.errors.length} bad row(s) skipped in ${opts.data}\n`);
+      const result = await evaluate(data.events, data.items, opts.protocol, {
+        dataset: path.basename(opts.data),
+        policy: config.policy,
+        window: opts.format === "taobao" ? TAOBAO_WINDOW : undefined,
+      });
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+        return;
+      }
+      process.stdout.write(`${result.dataset} ${result.protocol}: ${result.users} users, ${result.items} items\n`);
+      process.stdout.write('model          HR@10   NDCG@10  HR@20   NDCG@20  fit(s)  rec(s)\n');
+      for (const r of result.results) {
+        process.stdout.write(
+          `${r.model.padEnd(14)} ${r.hr10.toFixed(4)}  ${r.ndcg10.toFixed(4)}   ${r.hr20.toFixed(4)}  ${r.ndcg20.toFixed(4)}   ${r.fitSeconds.toFixed(2)}    ${r.recommendSeconds.toFixed(2)}\n`,
+        );
+      }
+    });
+
+  program
+    .command('serve')
+    .description('the HTTP service')
+    .option('--port <n>', 'port (default PORT or 8080)', parsePort)
+    .action(async (opts: { port?: number }) => {
+      const config = loadConfig();
+      const logger = configureLogger(config.logLevel);
+      await serve(config, logger, opts.port ?? config.port);
+    });
+
+  program
+    .command('demo')
+    .description('embedded end-to-end: migrate, import a generated storefront sample, train, publish, serve')
+    .option('--port <n>', 'port (default PORT or 8080)', parsePort)
+    .option('--users <n>', 'sample users', (v) => Number(v), 1500)
+    .action(async (opts: { port?: number; users: number }) => {
+      await demo(opts.port, opts.users);
+    });
+
+  program
+    .command('rollback')
+    .description('switch the live version back (to the previous one, or --to <version>); no retraining')
+    .option('--to <version>', 'version to make live')
+    .action(async (opts: { to?: string }) => {
+      const config = loadConfig();
+      const logger = configureLogger(config.logLevel, { toStderr: true });
+      const { rollback } = await import('../../training/job/publish');
+      const result = await withStores(config, ({ db, cache }) =>
+        rollback({ cache, models: db.models, modelsDir: config.modelsDir, policy: config.policy, logger }, opts.to),
+      );
+      process.stdout.write(`live version: ${result.to} (was ${result.from ?? 'none'})\n`);
+    });
+
+  return program;
+}
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    const e = err as { code?: string; exitCode?: number };
+    if (typeof e.code === 'string' && e.code.startsWith('commander.')) {
+      process.exitCode = e.exitCode ?? 1;
+      return;
+    }
+    throw err;
+  }
+}
