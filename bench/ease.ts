@@ -105,7 +105,7 @@ async function main(): Promise<void> {
     const fit = fitMs > 0 ? `fit ${(fitMs / 1000 / folds.length).toFixed(1)} s per fold` : '';
     process.stdout.write(`  ${label.padEnd(30)} HR@10 ${s.hr10.toFixed(4)}  NDCG@10 ${s.ndcg10.toFixed(4)}  ${fit}\n`);
   };
-  row('itemcf (the trainer\'s)', (f) => f.fitted.similar);
+  row("itemcf (the trainer's)", (f) => f.fitted.similar);
   const k = DEFAULT_POLICY.training.neighbours;
   for (const proximity of list('--proximity', [0, 2])) {
     for (const lambda of list('--lambda', [50, 200, 1000])) {

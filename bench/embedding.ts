@@ -13,7 +13,14 @@
 import { DEFAULT_POLICY } from '../src/config/policy';
 import { readAllEvents } from '../src/ingest/reader';
 import { userItemMatrix } from '../training/data/dataset';
-import { DEFAULT_EMBEDDING, type EmbeddingModel, type EmbeddingParams, fitEmbedding, itemNeighbours, scoreItems } from '../training/models/embedding/model';
+import {
+  DEFAULT_EMBEDDING,
+  type EmbeddingModel,
+  type EmbeddingParams,
+  fitEmbedding,
+  itemNeighbours,
+  scoreItems,
+} from '../training/models/embedding/model';
 import { hitAndNdcg } from '../training/evaluation/metrics';
 import { splitLoo, type Split } from '../training/evaluation/splits';
 import { requireSharedData } from './lib/sharedData';
@@ -51,7 +58,11 @@ async function main(): Promise<void> {
   // Either argument may be left out: a JSON object is the params, anything else the data file.
   const args = process.argv.slice(2);
   const file = args.find((a) => !a.trimStart().startsWith('{')) ?? requireSharedData('bench:embedding', ['ml-100k/u.data'])[0];
-  const over = JSON.parse(args.find((a) => a.trimStart().startsWith('{')) ?? '{}') as Partial<EmbeddingParams> & { seed?: number; every?: number; decay?: boolean };
+  const over = JSON.parse(args.find((a) => a.trimStart().startsWith('{')) ?? '{}') as Partial<EmbeddingParams> & {
+    seed?: number;
+    every?: number;
+    decay?: boolean;
+  };
   const { events, items } = await readAllEvents(file, 'movielens');
   const split = splitLoo(events, items);
   const ui = userItemMatrix(split.train, DEFAULT_POLICY, { decay: over.decay ?? false });

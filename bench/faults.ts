@@ -48,7 +48,22 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 function startRedis(bin: string, port: number, dir: string): ChildProcess {
   const child = spawn(
     bin,
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--dbfilename', 'dump.rdb', '--protected-mode', 'no'],
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      dir,
+      '--dbfilename',
+      'dump.rdb',
+      '--protected-mode',
+      'no',
+    ],
     { stdio: 'ignore' },
   );
   return child;
@@ -128,7 +143,12 @@ async function main(): Promise<void> {
   try {
     await waitForRedis(redisUrl);
     say(`redis-server on ${redisUrl}`);
-    const config = loadConfig({ REDIS_URL: redisUrl, DATA_DIR: path.join(dir, 'data'), MODELS_DIR: path.join(dir, 'models'), LOG_LEVEL: 'silent' });
+    const config = loadConfig({
+      REDIS_URL: redisUrl,
+      DATA_DIR: path.join(dir, 'data'),
+      MODELS_DIR: path.join(dir, 'models'),
+      LOG_LEVEL: 'silent',
+    });
     const logger = configureLogger(process.env.LOG_LEVEL ?? 'silent', { toStderr: true });
     const db = await openDatabase({ dataDir: config.dataDir, inMemory: true });
     await db.migrate();
@@ -151,7 +171,10 @@ async function main(): Promise<void> {
     const server = createHttpServer(createApp(rt));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     const base = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
-    cleanup.push(() => new Promise<void>((r) => server.close(() => r())), () => rt.close());
+    cleanup.push(
+      () => new Promise<void>((r) => server.close(() => r())),
+      () => rt.close(),
+    );
     server.keepAliveTimeout = 65_000;
 
     const users = [...new Set(sample.events.map((e) => e.userId))];
@@ -228,7 +251,12 @@ async function main(): Promise<void> {
       redisDownMs: restartedAt - killedAt,
       recoveryMs: recoveredAt === null ? null : recoveredAt - restartedAt,
       lastDegradedAnswerAfterRestartMs: r.lastDegradedAt ? Math.max(0, r.lastDegradedAt - restartedAt) : null,
-      duringOutage: { status: during.status, degraded: during.body.degraded, items: during.body.items?.length ?? 0, readyz: readyDuring.body },
+      duringOutage: {
+        status: during.status,
+        degraded: during.body.degraded,
+        items: during.body.items?.length ?? 0,
+        readyz: readyDuring.body,
+      },
       readyzAfter: readyAfter.body.status,
     };
     if (JSON_OUT) {
@@ -247,7 +275,8 @@ async function main(): Promise<void> {
       ];
       process.stdout.write(`${lines.join('\n')}\n`);
     }
-    const ok = result.non2xx === 0 && result.errors === 0 && result.emptyAnswers === 0 && result.degradedAnswers > 0 && result.recoveryMs !== null;
+    const ok =
+      result.non2xx === 0 && result.errors === 0 && result.emptyAnswers === 0 && result.degradedAnswers > 0 && result.recoveryMs !== null;
     process.exitCode = ok ? 0 : 1;
   } finally {
     for (const fn of cleanup.reverse()) await Promise.resolve(fn()).catch(() => undefined);

@@ -62,14 +62,26 @@ export async function runItemCfComparison(log: (s: string) => void): Promise<voi
   const k = DEFAULT_POLICY.training.neighbours;
   const repeats = 5;
   const { ui, tieRank } = readMl100k(file);
-  const plain: ItemCfParams = { ...DEFAULT_ITEMCF, k, alpha: 0.5, shrink: 0, userPenalty: 0, proximity: 0, maxUserItems: 1 << 30, normalizeRows: false };
+  const plain: ItemCfParams = {
+    ...DEFAULT_ITEMCF,
+    k,
+    alpha: 0.5,
+    shrink: 0,
+    userPenalty: 0,
+    proximity: 0,
+    maxUserItems: 1 << 30,
+    normalizeRows: false,
+  };
   const ours = best(() => fitItemCf(ui, plain, tieRank), repeats);
   const production = best(() => fitItemCf(ui, { ...DEFAULT_ITEMCF, k }, tieRank), repeats);
   // OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE are dropped for this one child only (see README caveat).
   const env = { ...process.env };
   delete env.OPENBLAS_CORETYPE;
   delete env.OPENBLAS_L2_SIZE;
-  const py = spawnSync('python3', [path.resolve(__dirname, '..', '..', 'bench', 'itemcf_scipy.py'), file, String(k), String(repeats)], { env, encoding: 'utf8' });
+  const py = spawnSync('python3', [path.resolve(__dirname, '..', '..', 'bench', 'itemcf_scipy.py'), file, String(k), String(repeats)], {
+    env,
+    encoding: 'utf8',
+  });
   let scipy: { seconds: number; cooccurrence_nnz: number } | null = null;
   if (py.status === 0) scipy = JSON.parse(py.stdout.trim().split('\n').pop()!);
   else log(`SciPy run failed (apt-get install -y python3-scipy): ${py.stderr.trim().split('\n').pop()}`);

@@ -82,14 +82,19 @@ export function formatReport(d: BenchDataset, report: EvaluationReport, seconds:
   const best = Math.max(...d.peers.map((p) => p[d.metric] ?? 0));
   if (published && best > 0) {
     const label = d.metric === 'hr10' ? 'HR@10' : 'NDCG@10';
-    lines.push(`published / best peer (${label}): ${published[d.metric].toFixed(4)} / ${best.toFixed(4)} = ${(published[d.metric] / best).toFixed(2)}x`);
+    lines.push(
+      `published / best peer (${label}): ${published[d.metric].toFixed(4)} / ${best.toFixed(4)} = ${(published[d.metric] / best).toFixed(2)}x`,
+    );
   }
   return lines.join('\n');
 }
 
 async function main(): Promise<void> {
   const json = process.argv.includes('--json');
-  const files = requireSharedData('bench:quality', DATASETS.map((d) => d.file));
+  const files = requireSharedData(
+    'bench:quality',
+    DATASETS.map((d) => d.file),
+  );
   const reports: EvaluationReport[] = [];
   for (const [x, d] of DATASETS.entries()) {
     const file = files[x];

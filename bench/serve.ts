@@ -98,7 +98,16 @@ async function rateChild(): Promise<void> {
         process.exit(2);
       }
       process.stdout.write(
-        JSON.stringify({ rps: r.requests.average, p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99, max: r.latency.max, non2xx: r.non2xx, errors: r.errors, timeouts: r.timeouts }),
+        JSON.stringify({
+          rps: r.requests.average,
+          p50: r.latency.p50,
+          p90: r.latency.p90,
+          p99: r.latency.p99,
+          max: r.latency.max,
+          non2xx: r.non2xx,
+          errors: r.errors,
+          timeouts: r.timeouts,
+        }),
       );
     },
   );
@@ -339,7 +348,9 @@ async function main(): Promise<void> {
       redisBytesPerUser: +(bucketBytes / users).toFixed(1),
       stringKeyBytesPerUser: +(stringBytes / cmpUsers.length).toFixed(1),
     };
-    say(`redis: ${memory.redisBytesPerUser} bytes/user in ${bucketCount} hash buckets (${memory.valueBytesPerUser} bytes/value); per-user string keys would take ${memory.stringKeyBytesPerUser}`);
+    say(
+      `redis: ${memory.redisBytesPerUser} bytes/user in ${bucketCount} hash buckets (${memory.valueBytesPerUser} bytes/value); per-user string keys would take ${memory.stringKeyBytesPerUser}`,
+    );
 
     // 3. The bare values.
     const bareValue = Buffer.alloc(BARE_VALUE_BYTES, 7);
@@ -378,7 +389,9 @@ async function main(): Promise<void> {
     await waitFor('service', async () => (await httpGet(`${serviceBase}/readyz`)).status === 200);
     const probe = JSON.parse((await httpGet(`${serviceBase}/v1/users/${encodeURIComponent(userIds[0])}/recommendations?limit=10`)).body);
     // A known user's answer comes from their personal list (a known user may still be in `new`).
-    const personal = (probe.items ?? []).some((x: { source: string }) => x.source === 'itemcf' || x.source === 'refind' || x.source === 'embedding');
+    const personal = (probe.items ?? []).some(
+      (x: { source: string }) => x.source === 'itemcf' || x.source === 'refind' || x.source === 'embedding',
+    );
     if (probe.items?.length !== 10 || !personal) throw new Error(`unexpected answer for a known user: ${JSON.stringify(probe)}`);
 
     // 5. wrk scripts over many paths.
@@ -388,7 +401,12 @@ async function main(): Promise<void> {
       a: { base: bareBase, prefix: '/bare/', ids: Array.from({ length: BARE_KEYS }, (_, i) => String(i)), suffix: '' },
       a2: { base: bare2Base, prefix: '/bare/', ids: Array.from({ length: BARE_KEYS }, (_, i) => String(i)), suffix: '' },
       b: { base: serviceBase, prefix: '/v1/users/', ids: knownUsers.map(encodeURIComponent), suffix: '/recommendations?limit=10' },
-      c: { base: serviceBase, prefix: '/v1/users/', ids: Array.from({ length: 5000 }, (_, i) => `nobody-${i}`), suffix: '/recommendations?limit=10' },
+      c: {
+        base: serviceBase,
+        prefix: '/v1/users/',
+        ids: Array.from({ length: 5000 }, (_, i) => `nobody-${i}`),
+        suffix: '/recommendations?limit=10',
+      },
     };
     const scripts = {
       a: path.join(dir, 'a.lua'),
@@ -412,7 +430,9 @@ async function main(): Promise<void> {
         const cpu1 = processCpuUs(pid);
         if (cpu0 !== null && cpu1 !== null && res.requests > 0) cpuUs[row].push((cpu1 - cpu0) / res.requests);
         rows[row].push(res);
-        say(`round ${r + 1} ${row}: ${res.rps.toFixed(0)} req/s, p50 ${res.p50.toFixed(2)} ms, p99 ${res.p99.toFixed(2)} ms${res.errors || res.non2xx ? `, errors ${res.errors}, non-2xx ${res.non2xx}` : ''}`);
+        say(
+          `round ${r + 1} ${row}: ${res.rps.toFixed(0)} req/s, p50 ${res.p50.toFixed(2)} ms, p99 ${res.p99.toFixed(2)} ms${res.errors || res.non2xx ? `, errors ${res.errors}, non-2xx ${res.non2xx}` : ''}`,
+        );
       }
     }
     const summary = Object.fromEntries(
@@ -472,7 +492,15 @@ async function main(): Promise<void> {
     let rateOut = '';
     rateRun.stdout!.on('data', (d) => (rateOut += d));
     await new Promise((r) => rateRun.once('close', r));
-    const limited = JSON.parse(rateOut) as { rps: number; p50: number; p90: number; p99: number; max: number; non2xx: number; errors: number };
+    const limited = JSON.parse(rateOut) as {
+      rps: number;
+      p50: number;
+      p90: number;
+      p99: number;
+      max: number;
+      non2xx: number;
+      errors: number;
+    };
 
     const result = {
       users: USERS,

@@ -105,7 +105,10 @@ interface Servers {
 }
 
 function freePort(): number {
-  const out = execFileSync(process.execPath, ['-e', 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})']);
+  const out = execFileSync(process.execPath, [
+    '-e',
+    'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})',
+  ]);
   return Number(String(out).trim());
 }
 
@@ -150,16 +153,46 @@ function startServers(keepDir?: string): Servers {
   fs.chmodSync(pgSocketDir, 0o777);
   try {
     execFileSync('redis-server', [
-      '--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'yes',
-      '--pidfile', path.join(work, 'redis.pid'), '--logfile', path.join(work, 'redis.log'), '--dir', work,
+      '--port',
+      String(redisPort),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--daemonize',
+      'yes',
+      '--pidfile',
+      path.join(work, 'redis.pid'),
+      '--logfile',
+      path.join(work, 'redis.log'),
+      '--dir',
+      work,
     ]);
     redisStarted = true;
     if (!fs.existsSync(path.join(pgDir, 'data', 'PG_VERSION'))) {
-      asPg(path.join(PG_BIN, 'initdb'), ['-D', path.join(pgDir, 'data'), '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C.UTF-8']);
+      asPg(path.join(PG_BIN, 'initdb'), [
+        '-D',
+        path.join(pgDir, 'data'),
+        '-U',
+        'postgres',
+        '--auth=trust',
+        '-E',
+        'UTF8',
+        '--locale=C.UTF-8',
+      ]);
     } else if (isRoot) execFileSync('chown', ['-R', 'postgres', pgDir]);
     asPg(path.join(PG_BIN, 'pg_ctl'), [
-      '-D', path.join(pgDir, 'data'), '-l', path.join(pgDir, 'log'), '-w', '-t', '60',
-      '-o', `-p ${pgPort} -k ${pgSocketDir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_wal_size=8GB -c shared_buffers=512MB -c work_mem=256MB -c maintenance_work_mem=1GB`,
+      '-D',
+      path.join(pgDir, 'data'),
+      '-l',
+      path.join(pgDir, 'log'),
+      '-w',
+      '-t',
+      '60',
+      '-o',
+      `-p ${pgPort} -k ${pgSocketDir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_wal_size=8GB -c shared_buffers=512MB -c work_mem=256MB -c maintenance_work_mem=1GB`,
       'start',
     ]);
     pgStarted = true;
@@ -285,7 +318,19 @@ async function runSize(servers: Servers, label: string, events: number, policy: 
     enter(null);
     const total = Number(process.hrtime.bigint() - started) / 1e9;
     const totalPeakMb = Math.round(process.resourceUsage().maxRSS / 1024);
-    return { label, events: ds.nEvents, users: ds.nUsers, items: ds.nItems, genSeconds: gen.seconds, genReused: Boolean(gen.reused), seconds, peakMb, total, totalPeakMb, notes };
+    return {
+      label,
+      events: ds.nEvents,
+      users: ds.nUsers,
+      items: ds.nItems,
+      genSeconds: gen.seconds,
+      genReused: Boolean(gen.reused),
+      seconds,
+      peakMb,
+      total,
+      totalPeakMb,
+      notes,
+    };
   } finally {
     onStage(undefined);
     await sampler.stop();
@@ -320,19 +365,26 @@ async function markGenerationComplete(url: string): Promise<void> {
 function table(results: SizeResult[]): string {
   const rows: string[][] = [];
   const head = ['stage', ...results.map((r) => `${r.label} s`), ...results.map((r) => `${r.label} peak MB`)];
-  for (const s of STAGES) rows.push([s, ...results.map((r) => (r.seconds[s] ?? 0).toFixed(2)), ...results.map((r) => String(r.peakMb[s] ?? '-'))]);
+  for (const s of STAGES)
+    rows.push([s, ...results.map((r) => (r.seconds[s] ?? 0).toFixed(2)), ...results.map((r) => String(r.peakMb[s] ?? '-'))]);
   rows.push(['total', ...results.map((r) => r.total.toFixed(2)), ...results.map((r) => String(r.totalPeakMb))]);
   rows.push(['µs / event', ...results.map((r) => ((r.total / r.events) * 1e6).toFixed(2)), ...results.map(() => '')]);
   const noEmb = (r: SizeResult) => r.total - (r.seconds.embeddings ?? 0);
   rows.push(['µs / event w/o embeddings', ...results.map((r) => ((noEmb(r) / r.events) * 1e6).toFixed(2)), ...results.map(() => '')]);
   const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
   const line = (r: string[]) => `| ${r.map((v, c) => (c === 0 ? v.padEnd(widths[c]) : v.padStart(widths[c]))).join(' | ')} |`;
-  const out = [line(head), `|${widths.map((w, c) => (c === 0 ? ':' : '') + '-'.repeat(w + 1) + (c === 0 ? '' : ':')).join('|')}|`, ...rows.map(line)];
+  const out = [
+    line(head),
+    `|${widths.map((w, c) => (c === 0 ? ':' : '') + '-'.repeat(w + 1) + (c === 0 ? '' : ':')).join('|')}|`,
+    ...rows.map(line),
+  ];
   for (const r of results) {
     out.push('');
     out.push(
       `${r.label}: ${r.events} events, ${r.users} users, ${r.items} items (` +
-        (r.genReused ? 'generated by an earlier run, reused from --data-dir' : `generated into PostgreSQL in ${r.genSeconds.toFixed(1)}s, not counted`) +
+        (r.genReused
+          ? 'generated by an earlier run, reused from --data-dir'
+          : `generated into PostgreSQL in ${r.genSeconds.toFixed(1)}s, not counted`) +
         ')',
     );
     for (const n of r.notes) out.push(`  ${n}`);

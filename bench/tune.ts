@@ -16,7 +16,15 @@ import { splitLoo, splitPurchase, TAOBAO_WINDOW } from '../training/evaluation/s
 import { fitModel } from '../training/ranking/fit';
 import { DEFAULT_RANK, type RankParams } from '../training/ranking/params';
 import { carveValidationFolds, fitFolds, pooledCases, type ValidationFold } from '../training/tuning/folds';
-import { objective, type ParamScore, scoreFolds, scoreParams, searchRankParams, LOO_SPACE, PURCHASE_SPACE } from '../training/tuning/search';
+import {
+  objective,
+  type ParamScore,
+  scoreFolds,
+  scoreParams,
+  searchRankParams,
+  LOO_SPACE,
+  PURCHASE_SPACE,
+} from '../training/tuning/search';
 import { requireSharedData } from './lib/sharedData';
 import { DATASETS } from './quality';
 
@@ -60,7 +68,10 @@ async function main(): Promise<void> {
   const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7);
   const oof = process.argv.includes('--oof');
   const chosen = DATASETS.filter((d) => !only || d.name === only);
-  const files = requireSharedData('bench:tune', chosen.map((d) => d.file));
+  const files = requireSharedData(
+    'bench:tune',
+    chosen.map((d) => d.file),
+  );
   for (const [x, d] of chosen.entries()) {
     const file = files[x];
     const data = await readAllEvents(file, d.format);

@@ -9,7 +9,9 @@ try {
   process.stderr.write('recs: dist/ is missing. Run `npm run build` first.\n');
   process.exit(1);
 }
-require(entry).main(process.argv).catch((err) => {
-  process.stderr.write(`recs: ${err && err.message ? err.message : err}\n`);
-  process.exit(1);
-});
+require(entry)
+  .main(process.argv)
+  .catch((err) => {
+    process.stderr.write(`recs: ${err && err.message ? err.message : err}\n`);
+    process.exit(1);
+  });

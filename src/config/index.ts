@@ -17,15 +17,18 @@ const envSchema = z.object({
   DATABASE_URL: optionalString,
   REDIS_URL: optionalString,
   REDIS_CLUSTER: z.preprocess(emptyToUndefined, z.enum(['0', '1', 'true', 'false']).optional()),
-  REDIS_KEY_PREFIX: z.preprocess(emptyToUndefined, z.string().regex(/^[A-Za-z0-9_.:-]{1,32}$/).default('recs')),
+  REDIS_KEY_PREFIX: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_.:-]{1,32}$/)
+      .default('recs'),
+  ),
   DATA_DIR: z.preprocess(emptyToUndefined, z.string().default('./data')),
   MODELS_DIR: z.preprocess(emptyToUndefined, z.string().default('./models')),
   DEBUG_TOKEN: optionalString,
   API_KEY: optionalString,
-  LOG_LEVEL: z.preprocess(
-    emptyToUndefined,
-    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  ),
+  LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
   RECS_CONFIG_FILE: optionalString,
 });
 

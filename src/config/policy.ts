@@ -200,7 +200,11 @@ export const policySchema = z
     security: z
       .object({
         /** Largest accepted JSON body, bytes. */
-        maxBodyBytes: z.number().int().min(1024).max(64 * 1024 * 1024),
+        maxBodyBytes: z
+          .number()
+          .int()
+          .min(1024)
+          .max(64 * 1024 * 1024),
         /** Write endpoints: at most `writeRequestsPerWindow` requests per API key (or IP) per window. */
         writeWindowSeconds: z.number().int().min(1).max(86_400),
         writeRequestsPerWindow: z.number().int().min(1).max(100_000_000),

@@ -130,7 +130,9 @@ describe('version meta bundle', () => {
       itemNew: Uint8Array.from([0, 0, 1]),
       similar: { indptr: Int32Array.from([0, 1, 2, 2]), indices: Int32Array.from([1, 0]), scores: Float32Array.from([0.5, 0.25]) },
       lists: { popular: Int32Array.from([2, 0]) },
-      categoryLists: { category_popular: { indptr: Int32Array.from([0, 2]), indices: Int32Array.from([0, 2]), scores: Float32Array.from([1, 1]) } },
+      categoryLists: {
+        category_popular: { indptr: Int32Array.from([0, 2]), indices: Int32Array.from([0, 2]), scores: Float32Array.from([1, 1]) },
+      },
       segmentLists: { paying: Int32Array.from([2]) },
       segmentSizes: { new: 1, churned: 0, at_risk: 0, high_value: 0, paying: 1, active: 1 },
       info: { note: 'ok' },

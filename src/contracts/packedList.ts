@@ -74,13 +74,17 @@ export function encodeUserRecommendationsV2(rec: UserRecommendations): Buffer {
   o = buf.writeUInt8(segmentCode(rec.segment), o);
   o = buf.writeFloatLE(maxScore, o);
   const f = rec.features;
-  const secs = (ms: number | undefined) => (ms !== undefined && Number.isFinite(ms) ? Math.max(0, Math.min(0xffffffff, Math.round(ms / 1000))) : 0);
+  const secs = (ms: number | undefined) =>
+    ms !== undefined && Number.isFinite(ms) ? Math.max(0, Math.min(0xffffffff, Math.round(ms / 1000))) : 0;
   o = buf.writeUInt32LE(secs(f?.firstSeen), o);
   o = buf.writeUInt32LE(secs(f?.lastSeen), o);
   o = buf.writeUInt16LE(Math.min(MAX_U16, f?.distinctItems ?? 0), o);
   o = buf.writeUInt16LE(Math.min(MAX_U16, f?.purchases ?? 0), o);
   o = buf.writeFloatLE(f?.monetary ?? 0, o);
-  o = buf.writeUInt8(f?.rfm === null || f?.rfm === undefined || !Number.isFinite(f.rfm) ? 255 : Math.round(Math.min(1, Math.max(0, f.rfm)) * 254), o);
+  o = buf.writeUInt8(
+    f?.rfm === null || f?.rfm === undefined || !Number.isFinite(f.rfm) ? 255 : Math.round(Math.min(1, Math.max(0, f.rfm)) * 254),
+    o,
+  );
   o = buf.writeUInt8(nCats, o);
   for (let i = 0; i < nCats; i++) o = buf.writeUInt32LE(rec.categories[i], o);
   o = buf.writeUInt16LE(nRefind, o);
@@ -173,7 +177,8 @@ export function encodeUserRecommendations(rec: UserRecommendations): Buffer {
   let maxScore = 0;
   for (let i = 0; i < nItems; i++) if (rec.scores[i] > maxScore) maxScore = rec.scores[i];
 
-  const size = 4 + 4 + (4 + VAR_MAX * 3 + 4 + 1) + VAR_MAX * 4 + w * (nCats + nRefind + nItems) + VAR_MAX * nBought + nItems + Math.ceil(nItems / 2);
+  const size =
+    4 + 4 + (4 + VAR_MAX * 3 + 4 + 1) + VAR_MAX * 4 + w * (nCats + nRefind + nItems) + VAR_MAX * nBought + nItems + Math.ceil(nItems / 2);
   const buf = Buffer.allocUnsafe(size);
   let o = 0;
   const varint = (v: number) => {

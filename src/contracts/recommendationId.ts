@@ -38,7 +38,13 @@ export function experimentTag(name: string | null): number {
 /** Scratch for encodeRecommendationId (synchronous, so one buffer serves every answer). */
 const idBytes = Buffer.allocUnsafeSlow(BYTES);
 
-export function encodeRecommendationId(ref: { issuedAt: number; experiment: string | null; variantIndex: number; segment: Segment; userId: string }): string {
+export function encodeRecommendationId(ref: {
+  issuedAt: number;
+  experiment: string | null;
+  variantIndex: number;
+  segment: Segment;
+  userId: string;
+}): string {
   idBytes.writeUInt8(FORMAT, 0);
   idBytes.writeUInt32BE(Math.floor(ref.issuedAt / 1000) >>> 0, 1);
   idBytes.writeUInt16BE(experimentTag(ref.experiment), 5);

@@ -23,13 +23,22 @@ export const debugUserAnswer = z
     recentEvents: z.array(z.object({ itemId: z.string(), type: z.string(), timestamp: z.string() })),
     session: z.array(z.object({ itemId: z.string(), type: z.string(), timestamp: z.string() })),
     recommendations: z.array(
-      z.looseObject({ itemId: z.string(), source: z.string(), score: z.number(), parts: z.looseObject({}), neighbourOf: z.array(z.looseObject({})) }),
+      z.looseObject({
+        itemId: z.string(),
+        source: z.string(),
+        score: z.number(),
+        parts: z.looseObject({}),
+        neighbourOf: z.array(z.looseObject({})),
+      }),
     ),
     fallbackChain: z.array(z.object({ step: z.string(), max: z.number().nullable() })),
     fallbacks: z.array(z.looseObject({ step: z.string(), served: z.number() })),
     filtered: z.record(z.string(), z.number()),
   })
-  .meta({ id: 'DebugUser', description: 'segment and the features behind it, recent events, every item with its provenance, the fallback chain' });
+  .meta({
+    id: 'DebugUser',
+    description: 'segment and the features behind it, recent events, every item with its provenance, the fallback chain',
+  });
 
 export const debugItemAnswer = z
   .looseObject({
@@ -48,7 +57,14 @@ export const debugModelsAnswer = z
     previous: z.string().nullable(),
     loaded: z.string().nullable(),
     versions: z.array(
-      z.looseObject({ version: z.string(), status: z.string(), live: z.boolean(), createdAt: z.string(), publishedAt: isoTime, metrics: z.looseObject({}) }),
+      z.looseObject({
+        version: z.string(),
+        status: z.string(),
+        live: z.boolean(),
+        createdAt: z.string(),
+        publishedAt: isoTime,
+        metrics: z.looseObject({}),
+      }),
     ),
   })
   .meta({ id: 'DebugModels', description: 'every stored version with its status, holdout metrics, gate decision and timings' });

@@ -142,7 +142,9 @@ export class DebugService {
       newArrival: i !== undefined ? Boolean(meta.itemNew?.[i]) : null,
       catalogue: stored && { price: stored.price, createdAt: stored.createdAt ? new Date(stored.createdAt).toISOString() : null },
       neighbours: {
-        itemcf: row ? Array.from(row.indices.subarray(0, 20), (j, k) => ({ itemId: meta.itemIds[j], score: Math.round(row.scores[k] * 1e4) / 1e4 })) : [],
+        itemcf: row
+          ? Array.from(row.indices.subarray(0, 20), (j, k) => ({ itemId: meta.itemIds[j], score: Math.round(row.scores[k] * 1e4) / 1e4 }))
+          : [],
       },
       popularityRanks: {
         popular: rankIn(meta.lists.popular),
@@ -155,7 +157,11 @@ export class DebugService {
   }
 
   async models() {
-    const [versions, live, previous] = await Promise.all([this.db.models.list(100), this.cache.liveVersion(), this.cache.previousVersion()]);
+    const [versions, live, previous] = await Promise.all([
+      this.db.models.list(100),
+      this.cache.liveVersion(),
+      this.cache.previousVersion(),
+    ]);
     return {
       live,
       previous,
@@ -175,7 +181,10 @@ export class DebugService {
   segments() {
     const v = this.loaded();
     const { meta } = v;
-    const head = (list: ArrayLike<number> | undefined) => Array.from(list ?? []).slice(0, HEAD).map((i) => meta.itemIds[i]);
+    const head = (list: ArrayLike<number> | undefined) =>
+      Array.from(list ?? [])
+        .slice(0, HEAD)
+        .map((i) => meta.itemIds[i]);
     return {
       modelVersion: meta.version,
       now: new Date(meta.now).toISOString(),

@@ -30,8 +30,7 @@ export function idProblem(value: string): IdProblem | null {
 }
 
 const EPOCH_NUMBER = /^\d+(?:\.\d+)?$/;
-const ISO_8601 =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|z|[+-]\d{2}(?::?\d{2})?)?)?$/;
+const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|z|[+-]\d{2}(?::?\d{2})?)?)?$/;
 /** Largest time a JS Date can hold. */
 const MAX_TIME_MS = 8.64e15;
 

@@ -37,7 +37,10 @@ export class UnauthorizedError extends AppError {
 }
 
 export class UnavailableError extends AppError {
-  constructor(message: string, readonly retryAfterSeconds = 5) {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds = 5,
+  ) {
     super(503, 'unavailable', message, { retryAfterSeconds });
   }
 }

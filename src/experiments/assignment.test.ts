@@ -2,7 +2,14 @@ import { buildPolicy } from '../config/policy';
 import { assignVariant, unitHash } from './assignment';
 
 const policy = buildPolicy({
-  experiment: { name: 'blend-2026', salt: 's1', variants: [{ name: 'control', weight: 1 }, { name: 'session-heavy', weight: 1, sessionWeight: 3 }] },
+  experiment: {
+    name: 'blend-2026',
+    salt: 's1',
+    variants: [
+      { name: 'control', weight: 1 },
+      { name: 'session-heavy', weight: 1, sessionWeight: 3 },
+    ],
+  },
 });
 
 describe('assignVariant', () => {
@@ -28,7 +35,16 @@ describe('assignVariant', () => {
   });
 
   it('respects weights', () => {
-    const skewed = buildPolicy({ experiment: { name: 'e', salt: 'x', variants: [{ name: 'a', weight: 9 }, { name: 'b', weight: 1 }] } });
+    const skewed = buildPolicy({
+      experiment: {
+        name: 'e',
+        salt: 'x',
+        variants: [
+          { name: 'a', weight: 9 },
+          { name: 'b', weight: 1 },
+        ],
+      },
+    });
     let b = 0;
     for (let i = 0; i < 10_000; i++) if (assignVariant(skewed, String(i)).variant === 'b') b++;
     expect(b).toBeGreaterThan(800);
@@ -42,7 +58,20 @@ describe('assignVariant', () => {
   });
 
   it('refuses duplicate variant names and too few variants', () => {
-    expect(() => buildPolicy({ experiment: { name: 'e', salt: 'x', variants: [{ name: 'a', weight: 1 }, { name: 'a', weight: 1 }] } })).toThrow('unique');
-    expect(() => buildPolicy({ experiment: { name: 'e', salt: 'x', variants: [{ name: 'a', weight: 1 }] } })).toThrow('experiment.variants');
+    expect(() =>
+      buildPolicy({
+        experiment: {
+          name: 'e',
+          salt: 'x',
+          variants: [
+            { name: 'a', weight: 1 },
+            { name: 'a', weight: 1 },
+          ],
+        },
+      }),
+    ).toThrow('unique');
+    expect(() => buildPolicy({ experiment: { name: 'e', salt: 'x', variants: [{ name: 'a', weight: 1 }] } })).toThrow(
+      'experiment.variants',
+    );
   });
 });

@@ -29,7 +29,9 @@ export interface Difference {
 export interface ExperimentReport {
   experiment: string | null;
   control: string;
-  variants: Array<Rates & { variant: string; segments: Array<Rates & { segment: Segment }>; vsControl?: { ctr: Difference; conversion: Difference } }>;
+  variants: Array<
+    Rates & { variant: string; segments: Array<Rates & { segment: Segment }>; vsControl?: { ctr: Difference; conversion: Difference } }
+  >;
 }
 
 function rates(impressions: number, clicks: number, purchases: number): Rates {
@@ -86,10 +88,7 @@ export class ExperimentService {
         segment,
         ...rates(get(variant, segment, 'impression'), get(variant, segment, 'click'), get(variant, segment, 'purchase')),
       })).filter((r) => r.impressions || r.clicks || r.purchases);
-      const total = segments.reduce(
-        (a, r) => ({ i: a.i + r.impressions, c: a.c + r.clicks, p: a.p + r.purchases }),
-        { i: 0, c: 0, p: 0 },
-      );
+      const total = segments.reduce((a, r) => ({ i: a.i + r.impressions, c: a.c + r.clicks, p: a.p + r.purchases }), { i: 0, c: 0, p: 0 });
       return { variant, ...rates(total.i, total.c, total.p), segments };
     });
     const control = variants[0];

@@ -5,7 +5,13 @@ import { proportionDifference } from '../experiments/service';
 
 describe('recommendation ids', () => {
   it('carry time, experiment, variant, segment and user key', () => {
-    const id = encodeRecommendationId({ issuedAt: 1_700_000_000_123, experiment: 'exp', variantIndex: 1, segment: 'paying', userId: 'u 42' });
+    const id = encodeRecommendationId({
+      issuedAt: 1_700_000_000_123,
+      experiment: 'exp',
+      variantIndex: 1,
+      segment: 'paying',
+      userId: 'u 42',
+    });
     expect(id).toMatch(/^r[A-Za-z0-9_-]{24}$/);
     expect(decodeRecommendationId(id)).toEqual({
       issuedAt: 1_700_000_000_000,
@@ -14,7 +20,9 @@ describe('recommendation ids', () => {
       segment: 'paying',
       userKey: userKeyOf('u 42'),
     });
-    const plain = decodeRecommendationId(encodeRecommendationId({ issuedAt: 0, experiment: null, variantIndex: -1, segment: 'new', userId: 'x' }));
+    const plain = decodeRecommendationId(
+      encodeRecommendationId({ issuedAt: 0, experiment: null, variantIndex: -1, segment: 'new', userId: 'x' }),
+    );
     expect(plain?.variantIndex).toBe(-1);
     expect(plain?.experimentTag).toBe(0);
   });
@@ -45,7 +53,11 @@ describe('recommendation ids', () => {
   });
 
   it('are unique and reject anything else', () => {
-    const ids = new Set(Array.from({ length: 1000 }, () => encodeRecommendationId({ issuedAt: 5, experiment: null, variantIndex: -1, segment: 'new', userId: 'x' })));
+    const ids = new Set(
+      Array.from({ length: 1000 }, () =>
+        encodeRecommendationId({ issuedAt: 5, experiment: null, variantIndex: -1, segment: 'new', userId: 'x' }),
+      ),
+    );
     expect(ids.size).toBe(1000);
     for (const bad of ['', 'r', 'x'.repeat(25), 'r' + '!'.repeat(24), 'r' + 'A'.repeat(24), '123e4567-e89b-12d3-a456-426614174000']) {
       expect(decodeRecommendationId(bad)).toBeNull();

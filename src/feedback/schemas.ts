@@ -6,7 +6,11 @@ import type { RouteDoc } from '../http/openapi';
 
 export const feedbackBody = z
   .object({
-    recommendationId: z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'must be a recommendationId from an answer'),
+    recommendationId: z
+      .string()
+      .min(1)
+      .max(64)
+      .regex(/^[A-Za-z0-9_-]+$/, 'must be a recommendationId from an answer'),
     itemId: idSchema,
     type: z.enum(FEEDBACK_TYPES, { message: `must be one of ${FEEDBACK_TYPES.join(', ')}` }),
   })

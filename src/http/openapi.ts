@@ -65,7 +65,12 @@ const ERROR_RESPONSES: Record<number, string> = {
 export function openApiDocument(routes: readonly RouteDoc[], info: { title: string; version: string; description: string }): unknown {
   const registry = new OpenAPIRegistry();
   registry.registerComponent('securitySchemes', 'debugToken', { type: 'http', scheme: 'bearer', description: 'DEBUG_TOKEN' });
-  registry.registerComponent('securitySchemes', 'apiKey', { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'API_KEY, when set' });
+  registry.registerComponent('securitySchemes', 'apiKey', {
+    type: 'apiKey',
+    in: 'header',
+    name: 'X-API-Key',
+    description: 'API_KEY, when set',
+  });
   for (const route of routes) {
     const responses: Record<string, { description: string; content?: Record<string, { schema: z.ZodType }> }> = {};
     for (const [status, r] of Object.entries(route.responses)) {

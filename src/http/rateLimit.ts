@@ -78,8 +78,7 @@ function redisStore(cache: RecommendationCache, keyPrefix: string): Store | unde
   const guard = cache instanceof ResilientCache ? <T>(fn: () => Promise<T>) => cache.run(fn) : <T>(fn: () => Promise<T>) => fn();
   const store = new RedisStore({
     prefix: new CacheKeys(keyPrefix).rateLimitPrefix('writes'),
-    sendCommandCluster: ({ command }) =>
-      guard(() => client.call(command[0], ...command.slice(1)) as Promise<RedisReply>),
+    sendCommandCluster: ({ command }) => guard(() => client.call(command[0], ...command.slice(1)) as Promise<RedisReply>),
   });
   return new OutageTolerantStore(store);
 }
@@ -98,7 +97,11 @@ export function writeRateLimit(opts: WriteLimitOptions): RequestHandler {
     keyGenerator: (req) => keyOf(expected, req.get('x-api-key'), req.ip),
     handler: (_req, res, _next, options) => {
       res.status(options.statusCode).json({
-        error: { code: 'rate_limited', message: 'too many write requests; retry later', details: { retryAfterSeconds: opts.windowSeconds } },
+        error: {
+          code: 'rate_limited',
+          message: 'too many write requests; retry later',
+          details: { retryAfterSeconds: opts.windowSeconds },
+        },
       });
     },
   });

@@ -27,16 +27,14 @@ export function idListSchema(max: number) {
 }
 
 /** ISO-8601 text, or epoch seconds/milliseconds (numbers below 1e11 are seconds); not in the future. */
-export const timestampSchema = z
-  .union([z.string().max(64), z.number().finite()])
-  .transform((v, ctx) => {
-    const ms = typeof v === 'number' ? epochMs(v) : (parseTimestamp(v) ?? NaN);
-    if (!Number.isFinite(ms) || ms < EARLIEST || ms > Date.now() + 24 * 3600 * 1000) {
-      ctx.addIssue({ code: 'custom', message: 'must be an ISO-8601 time or epoch seconds/ms, not in the future' });
-      return z.NEVER;
-    }
-    return ms;
-  });
+export const timestampSchema = z.union([z.string().max(64), z.number().finite()]).transform((v, ctx) => {
+  const ms = typeof v === 'number' ? epochMs(v) : (parseTimestamp(v) ?? NaN);
+  if (!Number.isFinite(ms) || ms < EARLIEST || ms > Date.now() + 24 * 3600 * 1000) {
+    ctx.addIssue({ code: 'custom', message: 'must be an ISO-8601 time or epoch seconds/ms, not in the future' });
+    return z.NEVER;
+  }
+  return ms;
+});
 
 /** Parses or throws a ValidationError whose message and details name the offending fields. */
 export function parseOrThrow<S extends z.ZodTypeAny>(schema: S, value: unknown, where: string): z.output<S> {

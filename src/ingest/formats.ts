@@ -112,7 +112,6 @@ const TAOBAO_BEHAVIOR: ReadonlyMap<string, EventType> = new Map<string, EventTyp
   ['buy', 'purchase'],
 ]);
 
-
 function requireTimestamp(raw: string | undefined, field = 'timestamp'): number {
   if (raw === undefined || raw.trim() === '') throw new RowIssue(`missing ${field}`);
   const ms = parseTimestamp(raw);
@@ -189,7 +188,10 @@ export function formatCsvField(value: string): string {
 
 /** Header names compare case-insensitively, ignoring `_`, `-` and spaces (user_id == userId). */
 function normalizeHeaderName(name: string): string {
-  return name.trim().toLowerCase().replace(/[_\-\s]/g, '');
+  return name
+    .trim()
+    .toLowerCase()
+    .replace(/[_\-\s]/g, '');
 }
 
 type ColumnIndex<K extends string> = Partial<Record<K, number>>;
@@ -258,10 +260,7 @@ function makeEvent(
  * Wraps a row function into a LineParser: blank lines and the BOM are handled here, RowIssue
  * becomes a rejection. `onFirstLine` may consume a header (returns true) or let the line through.
  */
-function lineParser<T>(
-  parseRow: (text: string) => T,
-  onFirstLine?: (text: string) => boolean,
-): LineParser<T> {
+function lineParser<T>(parseRow: (text: string) => T, onFirstLine?: (text: string) => boolean): LineParser<T> {
   let sawFirst = false;
   return {
     parseLine(rawText: string, line: number): RowResult<T> | null {
@@ -514,10 +513,7 @@ export function createItemLineParser(): LineParser<ItemPatch> {
  * Parses a whole text (tests, small inputs). Line numbers are 1-based over physical lines;
  * `\r\n` endings are accepted.
  */
-export function parseText<T = ParsedRow>(
-  text: string,
-  parser: LineParser<T>,
-): { rows: T[]; errors: RowError[]; lines: number } {
+export function parseText<T = ParsedRow>(text: string, parser: LineParser<T>): { rows: T[]; errors: RowError[]; lines: number } {
   const rows: T[] = [];
   const errors: RowError[] = [];
   const physical = text.split('\n');

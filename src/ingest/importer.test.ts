@@ -34,7 +34,10 @@ function fakeStores() {
       return stored.length;
     },
     async recentEventsForUser(userId, limit) {
-      return stored.filter((e) => e.userId === userId).slice(-limit).reverse();
+      return stored
+        .filter((e) => e.userId === userId)
+        .slice(-limit)
+        .reverse();
     },
     async latestEventTime() {
       return stored.length ? Math.max(...stored.map((e) => e.ts)) : null;
@@ -140,7 +143,14 @@ describe('importFile', () => {
       const s = fakeStores();
       await importFile({ path: p, format: 'ndjson', events: s.events, catalog: s.catalog, logger });
       expect(write).not.toHaveBeenCalled();
-      await importFile({ path: p, format: 'ndjson', events: s.events, catalog: s.catalog, logger, progress: new TerminalProgress(process.stderr) });
+      await importFile({
+        path: p,
+        format: 'ndjson',
+        events: s.events,
+        catalog: s.catalog,
+        logger,
+        progress: new TerminalProgress(process.stderr),
+      });
       expect(write).toHaveBeenCalled();
     } finally {
       write.mockRestore();
@@ -153,7 +163,9 @@ describe('importItemsFile', () => {
   it('upserts catalogue rows in batches and reports bad rows', async () => {
     const p = file(
       'items.csv',
-      ['itemId,category,available,price,createdAt', 'i1,shoes,true,9.5,2026-01-01', 'i2,,false,,', 'i3,bags,maybe,,', 'i1,,,12,'].join('\n'),
+      ['itemId,category,available,price,createdAt', 'i1,shoes,true,9.5,2026-01-01', 'i2,,false,,', 'i3,bags,maybe,,', 'i1,,,12,'].join(
+        '\n',
+      ),
     );
     const s = fakeStores();
     const report = await importItemsFile({ path: p, catalog: s.catalog, batchSize: 10, logger });

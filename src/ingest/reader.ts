@@ -6,14 +6,7 @@
 import fs from 'fs';
 import type { StoreEvent } from '../domain/types';
 import { NotFoundError, ValidationError } from '../errors';
-import {
-  createLineParser,
-  type ImportFormat,
-  type LineParser,
-  MAX_LINE_BYTES,
-  type ParsedRow,
-  type RowError,
-} from './formats';
+import { createLineParser, type ImportFormat, type LineParser, MAX_LINE_BYTES, type ParsedRow, type RowError } from './formats';
 
 export type { RowError } from './formats';
 
@@ -178,11 +171,7 @@ function tooLong(line: number, cap: number): RowError {
  * possibly empty — carries the final line count. Throws NotFoundError for a missing file and
  * ImportHeaderError for an unusable header.
  */
-export async function* readEventFile(
-  path: string,
-  format: ImportFormat,
-  opts: ReadOptions = {},
-): AsyncGenerator<ParsedBatch> {
+export async function* readEventFile(path: string, format: ImportFormat, opts: ReadOptions = {}): AsyncGenerator<ParsedBatch> {
   const batchSize = Math.max(1, opts.batchSize ?? 5000);
   const parser: LineParser<ParsedRow> = createLineParser(format);
   const builder = new BatchBuilder();

@@ -43,16 +43,19 @@ function printTrainReport(report: TrainReport, json: boolean): void {
   const lines = [
     `version ${report.version}: ${report.status}`,
     `  events ${report.events}, users ${report.users}, items ${report.items}`,
-    `  segments ${Object.entries(report.segments).map(([k, v]) => `${k}=${v}`).join(' ')}`,
-    ...Object.entries(holdout).map(
-      ([m, r]) => `  holdout ${m.padEnd(10)} HR@10 ${r.hr10.toFixed(4)}  NDCG@10 ${r.ndcg10.toFixed(4)}`,
-    ),
-    `  timings ${Object.entries(report.timings).filter(([k]) => !k.includes('.')).map(([k, v]) => `${k}=${v.toFixed(2)}s`).join(' ')}`,
+    `  segments ${Object.entries(report.segments)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ')}`,
+    ...Object.entries(holdout).map(([m, r]) => `  holdout ${m.padEnd(10)} HR@10 ${r.hr10.toFixed(4)}  NDCG@10 ${r.ndcg10.toFixed(4)}`),
+    `  timings ${Object.entries(report.timings)
+      .filter(([k]) => !k.includes('.'))
+      .map(([k, v]) => `${k}=${v.toFixed(2)}s`)
+      .join(' ')}`,
   ];
   if (report.gate?.paired) {
     const p = report.gate.paired;
     lines.push(
-      `  gate: vs live ${p.liveVersion}${p.samePolicy ? " (same policy)" : ""} on ${p.cases} holdout cases: candidate NDCG@10 ${p.candidate.ndcg10.toFixed(4)}, live ${p.live.ndcg10.toFixed(4)}`,
+      `  gate: vs live ${p.liveVersion}${p.samePolicy ? ' (same policy)' : ''} on ${p.cases} holdout cases: candidate NDCG@10 ${p.candidate.ndcg10.toFixed(4)}, live ${p.live.ndcg10.toFixed(4)}`,
     );
   }
   if (report.gate && report.gate.reasons.length) {
@@ -107,9 +110,7 @@ export function buildProgram(): Command {
       try {
         await ensureSchema(db);
         const { importFile, importItemsFile } = await import('../ingest/importer');
-        const items = opts.items
-          ? await importItemsFile({ path: opts.items, catalog: db.catalog, progress, logger })
-          : undefined;
+        const items = opts.items ? await importItemsFile({ path: opts.items, catalog: db.catalog, progress, logger }) : undefined;
         const report = await importFile({
           path: file,
           format: opts.format,
@@ -182,7 +183,7 @@ export function buildProgram(): Command {
       const result = await evaluate(data.events, data.items, opts.protocol, {
         dataset: path.basename(opts.data),
         policy: config.policy,
-        window: opts.format === "taobao" ? TAOBAO_WINDOW : undefined,
+        window: opts.format === 'taobao' ? TAOBAO_WINDOW : undefined,
       });
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

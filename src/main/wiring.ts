@@ -65,7 +65,12 @@ export function buildRuntime(
     stores.cache.kind === 'redis' && !(stores.cache instanceof ResilientCache)
       ? new ResilientCache(
           stores.cache,
-          { timeoutMs: r.cacheTimeoutMs, bulkTimeoutMs: r.cacheBulkTimeoutMs, failureThreshold: r.breakerFailureThreshold, openMs: r.breakerOpenMs },
+          {
+            timeoutMs: r.cacheTimeoutMs,
+            bulkTimeoutMs: r.cacheBulkTimeoutMs,
+            failureThreshold: r.breakerFailureThreshold,
+            openMs: r.breakerOpenMs,
+          },
           logger.child({ module: 'cache' }),
         )
       : stores.cache;

@@ -23,7 +23,13 @@ export function configureLogger(level: string, opts: LoggerOptions = {}): Logger
     // Loaded only for a person at a terminal: services log JSON.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const pretty = require('pino-pretty') as typeof import('pino-pretty');
-    const stream = pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname', destination: opts.terminal ?? out, sync: true });
+    const stream = pretty({
+      colorize: true,
+      translateTime: 'SYS:HH:MM:ss',
+      ignore: 'pid,hostname',
+      destination: opts.terminal ?? out,
+      sync: true,
+    });
     root = pino({ level }, stream);
   } else {
     root = pino({ level }, opts.toStderr ? pino.destination(2) : pino.destination(1));

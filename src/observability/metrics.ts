@@ -68,7 +68,9 @@ export class Metrics {
   observeRequest(req: Request, statusCode: number, seconds: number): void {
     const route = req.route?.path ? `${req.baseUrl}${req.route.path}` : 'unmatched';
     const method = req.method;
-    child(this.httpChildren, `${method} ${statusCode} ${route}`, () => this.httpDuration.labels(method, route, String(statusCode))).observe(seconds);
+    child(this.httpChildren, `${method} ${statusCode} ${route}`, () => this.httpDuration.labels(method, route, String(statusCode))).observe(
+      seconds,
+    );
   }
 
   /** Counts a personal-list lookup. */

@@ -32,7 +32,14 @@ export class TerminalProgress implements Progress {
 
   bar(label: string, total: number, unit: 'bytes' | 'steps' = 'steps'): ProgressBar {
     this.multi ??= new cliProgress.MultiBar(
-      { stream: this.stream, hideCursor: true, clearOnComplete: false, stopOnComplete: false, etaBuffer: 50, format: '{label} [{bar}] {percentage}% | {counts} | {detail}' },
+      {
+        stream: this.stream,
+        hideCursor: true,
+        clearOnComplete: false,
+        stopOnComplete: false,
+        etaBuffer: 50,
+        format: '{label} [{bar}] {percentage}% | {counts} | {detail}',
+      },
       cliProgress.Presets.shades_classic,
     );
     const counts = (done: number) => (unit === 'bytes' ? `${mb(done)}/${mb(total)} MB` : `${done}/${total}`);

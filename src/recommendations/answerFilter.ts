@@ -73,7 +73,13 @@ export class AnswerFilter {
    * Starts an answer. `categoryFilter` -2 matches no item (an unknown category); `cap` is the
    * most items of one category, null for no cap.
    */
-  begin(v: LoadedVersion, bought: Set<number> | null, excluded: Set<number> | null, categoryFilter: number | undefined, cap: number | null): void {
+  begin(
+    v: LoadedVersion,
+    bought: Set<number> | null,
+    excluded: Set<number> | null,
+    categoryFilter: number | undefined,
+    cap: number | null,
+  ): void {
     this.version = v;
     this.bought = bought;
     this.excluded = excluded;

@@ -89,15 +89,15 @@ export const CANDIDATES_CAPACITY = 64;
  * context's neighbour scores, each weighted by `weight`, into `out` (emptied first).
  */
 export function blendCandidates(
-out: Candidates,
-v: LoadedVersion,
-rec: UserRecommendations | null,
-session: SessionEvent[],
-weight: number,
-context: string | undefined,
-trace: boolean,
+  out: Candidates,
+  v: LoadedVersion,
+  rec: UserRecommendations | null,
+  session: SessionEvent[],
+  weight: number,
+  context: string | undefined,
+  trace: boolean,
 ): Candidates {
-out.reset();
+  out.reset();
   if (rec && rec.items.length) {
     const max = rec.scores[0] || 1;
     for (let k = 0; k < rec.items.length; k++) out.add(rec.items[k], rec.scores[k] / max, sourceName(rec.sources[k]));

@@ -11,7 +11,7 @@ export const recommendationsQuery = z
     limit: limit(10).meta({ description: 'list length, 1..100' }),
     category: idSchema.optional().meta({ description: 'only items of this category' }),
     exclude: idListSchema(100).optional().meta({ description: 'comma-separated item ids never to show' }),
-    context: idSchema.optional().meta({ description: "the item whose page the shopper is on: its neighbours are blended in" }),
+    context: idSchema.optional().meta({ description: 'the item whose page the shopper is on: its neighbours are blended in' }),
   })
   .strict();
 
@@ -38,7 +38,9 @@ export const recommendationAnswer = z
   })
   .meta({ id: 'Recommendations' });
 
-export const similarAnswer = z.object({ itemId: z.string(), modelVersion: z.string(), items: z.array(rankedItem) }).meta({ id: 'SimilarItems' });
+export const similarAnswer = z
+  .object({ itemId: z.string(), modelVersion: z.string(), items: z.array(rankedItem) })
+  .meta({ id: 'SimilarItems' });
 
 export const recommendationRouteDocs: RouteDoc[] = [
   {
@@ -47,7 +49,9 @@ export const recommendationRouteDocs: RouteDoc[] = [
     summary: "A shopper's ranked list: personal, blended with the live session, filtered, filled along the segment's fallback chain",
     tag: 'storefront',
     request: { params: userParams, query: recommendationsQuery },
-    responses: { 200: { description: 'the ranked list (never empty while the catalogue has an available item)', schema: recommendationAnswer } },
+    responses: {
+      200: { description: 'the ranked list (never empty while the catalogue has an available item)', schema: recommendationAnswer },
+    },
     example: (f) => ({ params: { userId: f.userId }, query: { limit: '5' }, status: 200 }),
   },
   {

@@ -46,9 +46,30 @@ const HOUR = 3600 * SECOND;
 const DAY = 24 * HOUR;
 
 const CATEGORY_NAMES = [
-  'shoes', 'dresses', 'shirts', 'jackets', 'bags', 'watches', 'jewelry', 'sunglasses',
-  'beauty', 'fragrance', 'kitchen', 'bedding', 'lighting', 'furniture', 'toys', 'books',
-  'audio', 'phones', 'laptops', 'cameras', 'fitness', 'outdoor', 'garden', 'pets',
+  'shoes',
+  'dresses',
+  'shirts',
+  'jackets',
+  'bags',
+  'watches',
+  'jewelry',
+  'sunglasses',
+  'beauty',
+  'fragrance',
+  'kitchen',
+  'bedding',
+  'lighting',
+  'furniture',
+  'toys',
+  'books',
+  'audio',
+  'phones',
+  'laptops',
+  'cameras',
+  'fitness',
+  'outdoor',
+  'garden',
+  'pets',
 ];
 
 export { mulberry32 } from '../util/prng';
@@ -237,8 +258,7 @@ export function generateStorefront(opts: StorefrontOptions): Storefront {
 
     for (const start of starts) {
       let ts = Math.floor(start / SECOND) * SECOND;
-      const emit = (itemIndex: number, type: EventType) =>
-        events.push({ userId, itemId: cat.items[itemIndex].itemId, type, ts });
+      const emit = (itemIndex: number, type: EventType) => events.push({ userId, itemId: cat.items[itemIndex].itemId, type, ts });
       const c =
         rng() < OFF_PREFERENCE_RATE
           ? cat.nonEmptyCategories[cat.categorySampler.sample(rng)]

@@ -215,9 +215,9 @@ describe('openCache', () => {
   it('fails fast, naming REDIS_URL, when Redis is unreachable', async () => {
     const port = await unusedPort();
     const started = Date.now();
-    await expect(
-      openCache({ redisUrl: `redis://:secret@127.0.0.1:${port}`, keyPrefix: 'recs', connectTimeoutMs: 1500 }),
-    ).rejects.toThrow(/REDIS_URL=redis:\/\/:\*\*\*@127\.0\.0\.1/);
+    await expect(openCache({ redisUrl: `redis://:secret@127.0.0.1:${port}`, keyPrefix: 'recs', connectTimeoutMs: 1500 })).rejects.toThrow(
+      /REDIS_URL=redis:\/\/:\*\*\*@127\.0\.0\.1/,
+    );
     expect(Date.now() - started).toBeLessThan(5000);
   });
 });

@@ -41,7 +41,7 @@ const TRICKY = [
   'emoji 🛒🎁',
   'ünïcødé 日本語',
   "'; DROP TABLE events; --",
-  '"),(\'x\',\'y\',\'view\',now()); --',
+  "\"),('x','y','view',now()); --",
   '{"a":1}',
   '{braces,in,array}',
 ];
@@ -207,7 +207,12 @@ function contractFor(openFresh: Factory): void {
     });
 
     it('insertEvents keeps tricky ids exact as well', async () => {
-      const events: StoreEvent[] = TRICKY.map((id, i) => ({ userId: 'u-tricky-insert', itemId: id, type: 'view', ts: T0 + 1_000 * MINUTE + i }));
+      const events: StoreEvent[] = TRICKY.map((id, i) => ({
+        userId: 'u-tricky-insert',
+        itemId: id,
+        type: 'view',
+        ts: T0 + 1_000 * MINUTE + i,
+      }));
       await db.events.insertEvents(events);
       expect((await db.events.recentEventsForUser('u-tricky-insert', 100)).map((e) => e.itemId)).toEqual([...TRICKY].reverse());
     });
@@ -280,10 +285,28 @@ function contractFor(openFresh: Factory): void {
         { itemId: "e-'; DROP TABLE items; --" },
       ]);
       expect(added).toBe(2);
-      expect(await db.catalog.getItem('e-known')).toEqual({ itemId: 'e-known', category: 'books', available: false, price: 3, createdAt: T0 });
-      expect(await db.catalog.getItem('e-nocat')).toEqual({ itemId: 'e-nocat', category: 'games', available: true, price: 4, createdAt: null });
+      expect(await db.catalog.getItem('e-known')).toEqual({
+        itemId: 'e-known',
+        category: 'books',
+        available: false,
+        price: 3,
+        createdAt: T0,
+      });
+      expect(await db.catalog.getItem('e-nocat')).toEqual({
+        itemId: 'e-nocat',
+        category: 'games',
+        available: true,
+        price: 4,
+        createdAt: null,
+      });
       // Without a catalogue creation date, createdAt falls back to when the item was first seen.
-      expect(await db.catalog.getItem('e-new')).toEqual({ itemId: 'e-new', category: 'garden', available: true, price: null, createdAt: T0 });
+      expect(await db.catalog.getItem('e-new')).toEqual({
+        itemId: 'e-new',
+        category: 'garden',
+        available: true,
+        price: null,
+        createdAt: T0,
+      });
       expect(await db.catalog.getItem("e-'; DROP TABLE items; --")).not.toBeNull();
 
       expect(await db.catalog.ensureItems([{ itemId: 'e-new', category: 'other', firstSeen: T0 + 5 * MINUTE }])).toBe(0);
@@ -297,7 +320,10 @@ function contractFor(openFresh: Factory): void {
     });
 
     it('streamItems yields every item once, ordered by id, in bounded batches', async () => {
-      const many = Array.from({ length: 1_234 }, (_, i) => ({ itemId: `s-${TRICKY[i % TRICKY.length]}-${i}`, category: i % 2 ? 'odd' : null }));
+      const many = Array.from({ length: 1_234 }, (_, i) => ({
+        itemId: `s-${TRICKY[i % TRICKY.length]}-${i}`,
+        category: i % 2 ? 'odd' : null,
+      }));
       expect(await db.catalog.ensureItems(many)).toBe(many.length);
       const total = await db.catalog.countItems();
       const { all, batches } = await collect(db.catalog.streamItems(100), 100);
@@ -335,14 +361,14 @@ function contractFor(openFresh: Factory): void {
     it('update changes only the given fields', async () => {
       const itemcf = { hr10: 0.12, ndcg10: 0.05, hr20: 0.2, ndcg20: 0.07, users: 40, fitSeconds: 1.25, recommendSeconds: 0.5 };
       await db.models.update('v1', { status: 'ready', metrics: { users: 7, holdout: { itemcf } } });
-      await db.models.update('v1', { timings: { fitSeconds: 1.5 }, manifest: { files: ['a.bin'], note: "it's \"quoted\"" } });
+      await db.models.update('v1', { timings: { fitSeconds: 1.5 }, manifest: { files: ['a.bin'], note: 'it\'s "quoted"' } });
       expect(await db.models.get('v1')).toEqual({
         version: 'v1',
         createdAt: T0,
         status: 'ready',
         metrics: { users: 7, holdout: { itemcf } },
         timings: { fitSeconds: 1.5 },
-        manifest: { files: ['a.bin'], note: "it's \"quoted\"" },
+        manifest: { files: ['a.bin'], note: 'it\'s "quoted"' },
         publishedAt: null,
       });
       await db.models.update('v1', { publishedAt: T0 + 5 });

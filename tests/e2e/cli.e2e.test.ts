@@ -26,7 +26,11 @@ describe('recs demo (embedded, nothing configured)', () => {
   it('serves 10 items to any user well within 2 minutes of start, unknown users as `new`, and prints a console link that opens signed in', async () => {
     const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'recs-demo-'));
     const started = Date.now();
-    const demo = await startRecs(['demo', '--port', '0'], { DATA_DIR: dir, MODELS_DIR: path.join(dir, 'models') }, /http:\/\/localhost:(\d+)\/v1\/users/);
+    const demo = await startRecs(
+      ['demo', '--port', '0'],
+      { DATA_DIR: dir, MODELS_DIR: path.join(dir, 'models') },
+      /http:\/\/localhost:(\d+)\/v1\/users/,
+    );
     try {
       const unknown = await getJson(`${demo.url}/v1/users/somebody-unknown/recommendations?limit=10`);
       expect(Date.now() - started).toBeLessThan(120_000);
@@ -61,7 +65,7 @@ describe('recs demo (embedded, nothing configured)', () => {
       expect(await stop(demo.child)).toBe(0);
       await fs.promises.rm(dir, { recursive: true, force: true });
     }
-   }, 180_000);
+  }, 180_000);
 });
 
 describe('recs against real PostgreSQL and Redis', () => {
@@ -78,7 +82,9 @@ describe('recs against real PostgreSQL and Redis', () => {
     };
     // A MovieLens u.data-shaped file (user \t item \t rating \t seconds) made from the generator.
     const sample = generateStorefront({ users: 300, items: 200, categories: 6, days: 90, seed: 5 });
-    const rows = sample.events.map((e, i) => `${e.userId.replace(/\D/g, '')}\t${e.itemId.replace(/\D/g, '')}\t${1 + (i % 5)}\t${Math.floor(e.ts / 1000)}`);
+    const rows = sample.events.map(
+      (e, i) => `${e.userId.replace(/\D/g, '')}\t${e.itemId.replace(/\D/g, '')}\t${1 + (i % 5)}\t${Math.floor(e.ts / 1000)}`,
+    );
     rows.splice(10, 0, 'not\ta\tvalid\trow');
     const file = path.join(dir, 'u.data');
     await fs.promises.writeFile(file, rows.join('\n') + '\n');
@@ -122,7 +128,9 @@ describe('recs against real PostgreSQL and Redis', () => {
       expect(wide.body.items.some((i: any) => i.source === 'embedding')).toBe(true);
       expect(trained.metrics.holdout.published.ndcg10).toBeGreaterThan(0);
 
-      expect((await send('POST', `${server.url}/v1/events`, { events: [{ userId: user, itemId: item, type: 'purchase' }] })).status).toBe(202);
+      expect((await send('POST', `${server.url}/v1/events`, { events: [{ userId: user, itemId: item, type: 'purchase' }] })).status).toBe(
+        202,
+      );
       const after = await getJson(`${server.url}/v1/users/${user}/recommendations?limit=100`);
       expect(after.body.items.map((i: any) => i.itemId)).not.toContain(item);
 

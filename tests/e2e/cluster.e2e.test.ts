@@ -101,9 +101,17 @@ describe('RedisCache on a Cluster', () => {
     const h = await clusterHarness();
     try {
       const users = Array.from({ length: 200 }, (_, i) => `user-${i}`);
-      await publish(h.cache, 'v1', users.map((u, i) => [u, packed(i)]), { bucketCount: 16, users: users.length });
+      await publish(
+        h.cache,
+        'v1',
+        users.map((u, i) => [u, packed(i)]),
+        { bucketCount: 16, users: users.length },
+      );
       expect(await h.cache.switchLive('v1', null, RETAIN)).toBe(true);
-      await h.cache.recordEvents(users.map((u, i) => event(u, `i${i}`, 'purchase', 1000 + i)), LIMITS);
+      await h.cache.recordEvents(
+        users.map((u, i) => event(u, `i${i}`, 'purchase', 1000 + i)),
+        LIMITS,
+      );
       await h.cache.setAvailability([{ itemId: 'i1', available: false }]);
       for (const [i, u] of users.entries()) {
         const state = await h.cache.readUserState('v1', 16, u);
@@ -222,12 +230,18 @@ describe('service end to end on a Redis Cluster', () => {
   it('hides an unavailable item from everyone at once (PUT availability)', async () => {
     const popular = await recs('another-unknown-user', 'limit=5');
     const target = popular.body.items[0].itemId as string;
-    await request(stack.app).put(`/v1/items/${encodeURIComponent(target)}`).send({ available: false }).expect(200);
+    await request(stack.app)
+      .put(`/v1/items/${encodeURIComponent(target)}`)
+      .send({ available: false })
+      .expect(200);
     for (const userId of ['another-unknown-user', ...users.slice(0, 30)]) {
       const res = await recs(userId, 'limit=50');
       expect(res.body.items.map((i: { itemId: string }) => i.itemId)).not.toContain(target);
     }
-    await request(stack.app).put(`/v1/items/${encodeURIComponent(target)}`).send({ available: true }).expect(200);
+    await request(stack.app)
+      .put(`/v1/items/${encodeURIComponent(target)}`)
+      .send({ available: true })
+      .expect(200);
     expect((await recs('another-unknown-user', 'limit=5')).body.items[0].itemId).toBe(target);
   });
 

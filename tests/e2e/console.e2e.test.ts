@@ -127,7 +127,10 @@ describe('operator console (real stores, headless Chromium)', () => {
     await page.getByTestId('token-input').fill('not-the-token');
     await page.getByTestId('token-submit').click();
     // The error box is in the page from the start (hidden, empty): wait for the server's refusal.
-    await page.getByTestId('error').filter({ hasText: /invalid token/i }).waitFor({ state: 'visible' });
+    await page
+      .getByTestId('error')
+      .filter({ hasText: /invalid token/i })
+      .waitFor({ state: 'visible' });
     expect(await page.getByTestId('error').isVisible()).toBe(true);
     expect(await page.getByTestId('token-input').isVisible()).toBe(true);
     expect(await page.evaluate(() => (globalThis as unknown as InPage).sessionStorage.length)).toBe(0);
@@ -264,7 +267,10 @@ describe('operator console (real stores, headless Chromium)', () => {
       for (const k of Object.keys(store)) store.setItem(k, 'revoked');
     });
     await page.reload();
-    await page.getByTestId('error').filter({ hasText: /invalid token/i }).waitFor({ state: 'visible' });
+    await page
+      .getByTestId('error')
+      .filter({ hasText: /invalid token/i })
+      .waitFor({ state: 'visible' });
     expect(await page.getByTestId('token-input').isVisible()).toBe(true);
     expect(await page.evaluate(() => (globalThis as unknown as InPage).sessionStorage.length)).toBe(0);
   });

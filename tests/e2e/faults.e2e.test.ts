@@ -102,9 +102,13 @@ describe('faults: Redis killed, slow, restarted; database down', () => {
 
     // The availability overlay cannot be updated: a 503 with Retry-After (the database row is
     // written; retrying is idempotent), never a 500.
-    const put = await request(stack.app).put(`/v1/items/${encodeURIComponent(baseline[1])}`).send({ price: 3 });
+    const put = await request(stack.app)
+      .put(`/v1/items/${encodeURIComponent(baseline[1])}`)
+      .send({ price: 3 });
     expect(put.status).toBe(200); // no availability change: only the database is involved
-    const hide = await request(stack.app).put(`/v1/items/${encodeURIComponent(baseline[1])}`).send({ available: false });
+    const hide = await request(stack.app)
+      .put(`/v1/items/${encodeURIComponent(baseline[1])}`)
+      .send({ available: false });
     expect(hide.status).toBe(503);
     expect(hide.headers['retry-after']).toBeDefined();
   });

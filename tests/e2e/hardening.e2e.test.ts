@@ -34,7 +34,19 @@ const NASTY_IDS = [
   '%00',
 ];
 /** Each of these makes an id invalid. */
-const BAD_IDS = ['', 'a'.repeat(257), 'nul\u0000byte', 'line\nfeed', 'cr\rlf', 'esc\u001b[31m', 'del\u007f', 'c1\u0085', 'sep\u2028x', 'lone\ud800', '*3\r\n$3\r\nDEL'];
+const BAD_IDS = [
+  '',
+  'a'.repeat(257),
+  'nul\u0000byte',
+  'line\nfeed',
+  'cr\rlf',
+  'esc\u001b[31m',
+  'del\u007f',
+  'c1\u0085',
+  'sep\u2028x',
+  'lone\ud800',
+  '*3\r\n$3\r\nDEL',
+];
 
 function assertErrorBody(status: number, text: string, contentType: string | undefined) {
   expect(status).toBeGreaterThanOrEqual(400);
@@ -72,10 +84,17 @@ describe('hardening: fuzzed bad input, auth, headers (real stores)', () => {
     await stack?.close();
   });
 
-  // eslint-disable-next-line no-control-regex -- keeps control characters out of the generated ids
-  const anyNasty = fc.oneof(fc.constantFrom(...NASTY_IDS), fc.string({ maxLength: 40 }).filter((s) => s.length > 0 && !/[\u0000-\u001f\u007f-\u009f\u2028\u2029\ud800-\udfff]/.test(s)));
-  const badId = fc.oneof(fc.constantFrom(...BAD_IDS), fc.string({ minLength: 257, maxLength: 600 }), fc.string({ maxLength: 10 }).map((s) => `x${s}\u0000`));
-  const badLimit = fc.constantFrom('0', '101', '-1', 'abc', '1.5', '', '1e9', 'NaN', 'Infinity', '10&limit=20', '0x', '%00', "1;DROP");
+  const anyNasty = fc.oneof(
+    fc.constantFrom(...NASTY_IDS),
+    // eslint-disable-next-line no-control-regex -- keeps control characters out of the generated ids
+    fc.string({ maxLength: 40 }).filter((s) => s.length > 0 && !/[\u0000-\u001f\u007f-\u009f\u2028\u2029\ud800-\udfff]/.test(s)),
+  );
+  const badId = fc.oneof(
+    fc.constantFrom(...BAD_IDS),
+    fc.string({ minLength: 257, maxLength: 600 }),
+    fc.string({ maxLength: 10 }).map((s) => `x${s}\u0000`),
+  );
+  const badLimit = fc.constantFrom('0', '101', '-1', 'abc', '1.5', '', '1e9', 'NaN', 'Infinity', '10&limit=20', '0x', '%00', '1;DROP');
   const junkJson = fc.oneof(
     fc.string({ maxLength: 200 }).map((s) => `{"events":[${s}`),
     fc.constantFrom('{', '[', 'nul', '{"a":}', "{'events':[]}", '\u0000', '{"events":[{"userId":"a",}]}'),
@@ -83,16 +102,41 @@ describe('hardening: fuzzed bad input, auth, headers (real stores)', () => {
   const wrongEventValue = fc.oneof(
     fc.record({ userId: badId, itemId: anyNasty, type: fc.constant('view') }),
     fc.record({ userId: anyNasty, itemId: badId, type: fc.constant('cart') }),
-    fc.record({ userId: anyNasty, itemId: anyNasty, type: fc.oneof(fc.string({ maxLength: 20 }).filter((t) => !['view', 'fav', 'cart', 'purchase'].includes(t)), fc.integer()) }),
-    fc.record({ userId: fc.oneof(fc.integer(), fc.boolean(), fc.constant(null), fc.array(fc.string())), itemId: anyNasty, type: fc.constant('view') }),
-    fc.record({ userId: anyNasty, itemId: anyNasty, type: fc.constant('view'), timestamp: fc.oneof(fc.constant('yesterday'), fc.constant(1e16), fc.constant(-5), fc.constant('9999-01-01T00:00:00Z'), fc.constant({})) }),
+    fc.record({
+      userId: anyNasty,
+      itemId: anyNasty,
+      type: fc.oneof(
+        fc.string({ maxLength: 20 }).filter((t) => !['view', 'fav', 'cart', 'purchase'].includes(t)),
+        fc.integer(),
+      ),
+    }),
+    fc.record({
+      userId: fc.oneof(fc.integer(), fc.boolean(), fc.constant(null), fc.array(fc.string())),
+      itemId: anyNasty,
+      type: fc.constant('view'),
+    }),
+    fc.record({
+      userId: anyNasty,
+      itemId: anyNasty,
+      type: fc.constant('view'),
+      timestamp: fc.oneof(
+        fc.constant('yesterday'),
+        fc.constant(1e16),
+        fc.constant(-5),
+        fc.constant('9999-01-01T00:00:00Z'),
+        fc.constant({}),
+      ),
+    }),
     fc.record({ userId: anyNasty, itemId: anyNasty, type: fc.constant('view'), extra: fc.anything() }),
   );
   const badEventsBody = fc.oneof(
     fc.array(wrongEventValue, { minLength: 1, maxLength: 5 }).map((events) => JSON.stringify({ events })),
     fc.constant(JSON.stringify({ events: [] })),
     fc.constant(JSON.stringify({ events: Array.from({ length: 1001 }, (_, i) => ({ userId: `u${i}`, itemId: 'i', type: 'view' })) })),
-    fc.anything().filter((v) => v !== undefined).map((v) => JSON.stringify({ events: v === null || typeof v !== 'object' || !Array.isArray(v) ? v : [v] })),
+    fc
+      .anything()
+      .filter((v) => v !== undefined)
+      .map((v) => JSON.stringify({ events: v === null || typeof v !== 'object' || !Array.isArray(v) ? v : [v] })),
     fc.constant(JSON.stringify({ events: [{ userId: 'a', itemId: 'b', type: 'view' }], more: 1 })),
     fc.constant('{"__proto__":{"admin":true},"events":[{"userId":"a","itemId":"b","type":"view"}]}'),
     junkJson,
@@ -107,7 +151,11 @@ describe('hardening: fuzzed bad input, auth, headers (real stores)', () => {
     fc.constant('x'),
   );
   const badFeedback = fc.oneof(
-    fc.record({ recommendationId: fc.constantFrom("r'; DROP", '*1\r\n', 'a'.repeat(65), ''), itemId: anyNasty, type: fc.constant('click') }),
+    fc.record({
+      recommendationId: fc.constantFrom("r'; DROP", '*1\r\n', 'a'.repeat(65), ''),
+      itemId: anyNasty,
+      type: fc.constant('click'),
+    }),
     fc.record({ recommendationId: fc.constant('rAAAA'), itemId: badId, type: fc.constant('click') }),
     fc.record({ recommendationId: fc.constant('rAAAA'), itemId: anyNasty, type: fc.constantFrom('like', '', 'CLICK') }),
     fc.record({ recommendationId: fc.constant('rAAAA'), itemId: anyNasty, type: fc.constant('click'), extra: fc.integer() }),
@@ -127,41 +175,96 @@ describe('hardening: fuzzed bad input, auth, headers (real stores)', () => {
     // Recommendations: a bad id, a bad limit, an unknown parameter, or a bad filter.
     fc.record({ id: badId }).map(({ id }) => ({ method: 'GET', path: `/v1/users/${enc(id)}/recommendations` })),
     fc.tuple(anyNasty, badLimit).map(([id, l]) => ({ method: 'GET', path: `/v1/users/${enc(id)}/recommendations?limit=${l}` })),
-    fc.tuple(anyNasty, fc.constantFrom('foo=1', 'limit[]=3', 'LIMIT=3', 'userId=x', '__proto__=1')).map(([id, q]) => ({ method: 'GET', path: `/v1/users/${enc(id)}/recommendations?${q}` })),
-    fc.tuple(anyNasty, badId, fc.constantFrom('category', 'context', 'exclude')).map(([id, v, k]) => ({ method: 'GET', path: `/v1/users/${enc(id)}/recommendations?${k}=${enc(k === 'exclude' ? `${v}\u0000` : v)}` })),
+    fc
+      .tuple(anyNasty, fc.constantFrom('foo=1', 'limit[]=3', 'LIMIT=3', 'userId=x', '__proto__=1'))
+      .map(([id, q]) => ({ method: 'GET', path: `/v1/users/${enc(id)}/recommendations?${q}` })),
+    fc.tuple(anyNasty, badId, fc.constantFrom('category', 'context', 'exclude')).map(([id, v, k]) => ({
+      method: 'GET',
+      path: `/v1/users/${enc(id)}/recommendations?${k}=${enc(k === 'exclude' ? `${v}\u0000` : v)}`,
+    })),
     fc.constant({ method: 'GET', path: `/v1/users/u/recommendations?exclude=${Array.from({ length: 101 }, (_, i) => `i${i}`).join(',')}` }),
-    fc.constantFrom('/v1/users/%E0%A4%A/recommendations', '/v1/users/%/recommendations', '/v1/users/../../etc/passwd', '/v1/users//recommendations', '/v1/items/%ZZ/similar').map((p) => ({ method: 'GET', path: p })),
+    fc
+      .constantFrom(
+        '/v1/users/%E0%A4%A/recommendations',
+        '/v1/users/%/recommendations',
+        '/v1/users/../../etc/passwd',
+        '/v1/users//recommendations',
+        '/v1/items/%ZZ/similar',
+      )
+      .map((p) => ({ method: 'GET', path: p })),
     // Similar items.
     fc.tuple(badId).map(([id]) => ({ method: 'GET', path: `/v1/items/${enc(id)}/similar` })),
     fc.tuple(anyNasty, badLimit).map(([id, l]) => ({ method: 'GET', path: `/v1/items/${enc(id)}/similar?limit=${l}` })),
     // Events: bad bodies, wrong content types, no key, oversize.
     badEventsBody.map((body) => ({ method: 'POST', path: '/v1/events', body, headers: json })),
-    fc.tuple(fc.constantFrom('text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/xml', ''), badEventsBody).map(([ct, body]) => ({
+    fc
+      .tuple(
+        fc.constantFrom('text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/xml', ''),
+        badEventsBody,
+      )
+      .map(([ct, body]) => ({
+        method: 'POST',
+        path: '/v1/events',
+        body,
+        headers: (ct ? { 'content-type': ct, 'x-api-key': API_KEY } : { 'x-api-key': API_KEY }) as Record<string, string>,
+      })),
+    fc.constant({
       method: 'POST',
       path: '/v1/events',
-      body,
-      headers: (ct ? { 'content-type': ct, 'x-api-key': API_KEY } : { 'x-api-key': API_KEY }) as Record<string, string>,
+      body: JSON.stringify({ events: [{ userId: 'a', itemId: 'b', type: 'view' }] }),
+      headers: { 'content-type': 'application/json' },
+    }),
+    fc.constantFrom(API_KEY.toUpperCase(), 'wrong', "' OR 1=1 --").map((k) => ({
+      method: 'POST',
+      path: '/v1/events',
+      body: '{"events":[{"userId":"a","itemId":"b","type":"view"}]}',
+      headers: { 'content-type': 'application/json', 'x-api-key': k },
     })),
-    fc.constant({ method: 'POST', path: '/v1/events', body: JSON.stringify({ events: [{ userId: 'a', itemId: 'b', type: 'view' }] }), headers: { 'content-type': 'application/json' } }),
-    fc.constantFrom(API_KEY.toUpperCase(), 'wrong', "' OR 1=1 --").map((k) => ({ method: 'POST', path: '/v1/events', body: '{"events":[{"userId":"a","itemId":"b","type":"view"}]}', headers: { 'content-type': 'application/json', 'x-api-key': k } })),
-    fc.constant({ method: 'POST', path: '/v1/events', body: JSON.stringify({ events: [{ userId: 'x'.repeat(1_100_000), itemId: 'b', type: 'view' }] }), headers: json }),
-    fc.constant({ method: 'POST', path: '/v1/events', body: '{"events":[{"userId":"a","itemId":"b","type":"view"}]}', headers: { ...json, 'content-type': 'application/json; charset=utf-7' } }),
+    fc.constant({
+      method: 'POST',
+      path: '/v1/events',
+      body: JSON.stringify({ events: [{ userId: 'x'.repeat(1_100_000), itemId: 'b', type: 'view' }] }),
+      headers: json,
+    }),
+    fc.constant({
+      method: 'POST',
+      path: '/v1/events',
+      body: '{"events":[{"userId":"a","itemId":"b","type":"view"}]}',
+      headers: { ...json, 'content-type': 'application/json; charset=utf-7' },
+    }),
     // Catalogue upserts.
-    fc.tuple(anyNasty, badItemBody).map(([id, b]) => ({ method: 'PUT', path: `/v1/items/${enc(id)}`, body: JSON.stringify(b), headers: json })),
+    fc
+      .tuple(anyNasty, badItemBody)
+      .map(([id, b]) => ({ method: 'PUT', path: `/v1/items/${enc(id)}`, body: JSON.stringify(b), headers: json })),
     fc.tuple(badId).map(([id]) => ({ method: 'PUT', path: `/v1/items/${enc(id)}`, body: '{"available":false}', headers: json })),
-    fc.constant({ method: 'PUT', path: '/v1/items/i1', body: 'available=false', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-api-key': API_KEY } }),
+    fc.constant({
+      method: 'PUT',
+      path: '/v1/items/i1',
+      body: 'available=false',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-api-key': API_KEY },
+    }),
     // Feedback.
     badFeedback.map((b) => ({ method: 'POST', path: '/v1/feedback', body: JSON.stringify(b), headers: json })),
     // Debug: no or wrong token, or bad input with the token.
-    fc.tuple(fc.constantFrom('/debug/models', '/debug/segments', `/debug/users/${enc(NASTY_IDS[0])}`, '/debug/items/x'), fc.constantFrom(undefined, 'Bearer nope', `Basic ${TOKEN}`, TOKEN, `Bearer ${TOKEN}x`)).map(([p, auth]) => ({
-      method: 'GET',
-      path: p,
-      headers: auth ? { authorization: auth } : {},
-    })),
+    fc
+      .tuple(
+        fc.constantFrom('/debug/models', '/debug/segments', `/debug/users/${enc(NASTY_IDS[0])}`, '/debug/items/x'),
+        fc.constantFrom(undefined, 'Bearer nope', `Basic ${TOKEN}`, TOKEN, `Bearer ${TOKEN}x`),
+      )
+      .map(([p, auth]) => ({
+        method: 'GET',
+        path: p,
+        headers: auth ? { authorization: auth } : {},
+      })),
     fc.tuple(badId).map(([id]) => ({ method: 'GET', path: `/debug/users/${enc(id)}`, headers: { authorization: `Bearer ${TOKEN}` } })),
     fc.tuple(badLimit).map(([l]) => ({ method: 'GET', path: `/debug/users/u?limit=${l}`, headers: { authorization: `Bearer ${TOKEN}` } })),
     // Methods and paths that do not exist.
-    fc.tuple(fc.constantFrom('DELETE', 'PATCH', 'POST'), fc.constantFrom('/v1/users/u/recommendations', '/healthz', '/v1/items/x/similar', '/admin', '/.env', '/v1/events/../../etc')).map(([m, p]) => ({ method: m, path: p, body: '{}', headers: json })),
+    fc
+      .tuple(
+        fc.constantFrom('DELETE', 'PATCH', 'POST'),
+        fc.constantFrom('/v1/users/u/recommendations', '/healthz', '/v1/items/x/similar', '/admin', '/.env', '/v1/events/../../etc'),
+      )
+      .map(([m, p]) => ({ method: m, path: p, body: '{}', headers: json })),
   ) as unknown as fc.Arbitrary<Req>;
 
   function send(r: Req): Promise<{ status: number; text: string; type: string | undefined }> {
@@ -176,7 +279,8 @@ describe('hardening: fuzzed bad input, auth, headers (real stores)', () => {
       });
       req.on('error', (err) => {
         // The server may answer 413 and close before the whole oversize body is written.
-        if ((err as NodeJS.ErrnoException).code === 'EPIPE' || (err as NodeJS.ErrnoException).code === 'ECONNRESET') resolve({ status: 413, text: '{"error":{"code":"x","message":"x"}}', type: 'application/json' });
+        if ((err as NodeJS.ErrnoException).code === 'EPIPE' || (err as NodeJS.ErrnoException).code === 'ECONNRESET')
+          resolve({ status: 413, text: '{"error":{"code":"x","message":"x"}}', type: 'application/json' });
         else reject(err);
       });
       if (r.body !== undefined) req.write(r.body);
@@ -193,7 +297,8 @@ describe('hardening: fuzzed bad input, auth, headers (real stores)', () => {
         const res = await send(r);
         sent++;
         statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
-        if (res.status < 400 || res.status >= 500) throw new Error(`${r.method} ${r.path.slice(0, 200)} -> ${res.status} ${res.text.slice(0, 300)}`);
+        if (res.status < 400 || res.status >= 500)
+          throw new Error(`${r.method} ${r.path.slice(0, 200)} -> ${res.status} ${res.text.slice(0, 300)}`);
         assertErrorBody(res.status, res.text, res.type);
       }),
       { numRuns: 1200, seed: 20240601 },
@@ -233,7 +338,13 @@ describe('hardening: fuzzed bad input, auth, headers (real stores)', () => {
       expect(res.status).toBe(401);
       assertErrorBody(res.status, res.text, res.headers['content-type']);
     }
-    expect((await request(server).put(`/v1/items/${enc(knownItem)}`).send({ price: 1 })).status).toBe(401);
+    expect(
+      (
+        await request(server)
+          .put(`/v1/items/${enc(knownItem)}`)
+          .send({ price: 1 })
+      ).status,
+    ).toBe(401);
     expect((await request(server).post('/v1/feedback').send({ recommendationId: 'rAAAA', itemId: 'x', type: 'click' })).status).toBe(401);
     expect((await request(server).post('/v1/events').set('x-api-key', API_KEY).send(body)).status).toBe(202);
     for (const p of ['/debug/models', '/debug/segments', `/debug/users/${enc(knownUser)}`, `/debug/items/${enc(knownItem)}`]) {
@@ -257,7 +368,10 @@ describe('hardening: fuzzed bad input, auth, headers (real stores)', () => {
     // them from the error handler: the same set either way, with a correct Content-Length.
     const securityHeaders = (h: Record<string, string>) =>
       Object.fromEntries(
-        ['content-security-policy', 'strict-transport-security', 'x-content-type-options', 'x-frame-options', 'cache-control'].map((k) => [k, h[k]]),
+        ['content-security-policy', 'strict-transport-security', 'x-content-type-options', 'x-frame-options', 'cache-control'].map((k) => [
+          k,
+          h[k],
+        ]),
       );
     const apiSet = securityHeaders(res.headers);
     expect(apiSet['cache-control']).toBe('no-store');
@@ -287,7 +401,10 @@ describe('write rate limit (configurable in the policy)', () => {
   beforeAll(async () => {
     dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'recs-rl-'));
     const cfg = path.join(dir, 'policy.json');
-    await fs.promises.writeFile(cfg, JSON.stringify({ training: { embedding: { enabled: false } }, security: { writeRequestsPerWindow: 5, writeWindowSeconds: 60 } }));
+    await fs.promises.writeFile(
+      cfg,
+      JSON.stringify({ training: { embedding: { enabled: false } }, security: { writeRequestsPerWindow: 5, writeWindowSeconds: 60 } }),
+    );
     stack = await openTestStack('real', { API_KEY, RECS_CONFIG_FILE: cfg });
   });
   afterAll(async () => {

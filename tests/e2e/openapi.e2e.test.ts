@@ -91,7 +91,9 @@ describe('OpenAPI document (real PostgreSQL + Redis)', () => {
   });
 
   it('names the validation rules of the request schemas (limits, enums, required fields)', () => {
-    const recs = doc.paths['/v1/users/{userId}/recommendations'].get as { parameters: Array<{ name: string; in: string; schema: { maximum?: number } }> };
+    const recs = doc.paths['/v1/users/{userId}/recommendations'].get as {
+      parameters: Array<{ name: string; in: string; schema: { maximum?: number } }>;
+    };
     const limit = recs.parameters.find((p) => p.name === 'limit' && p.in === 'query')!;
     expect(limit.schema.maximum).toBe(100);
     const events = JSON.stringify(doc.paths['/v1/events'].post);

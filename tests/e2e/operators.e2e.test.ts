@@ -70,7 +70,12 @@ describe('operators (real PostgreSQL + Redis)', () => {
     expect(['paying', 'high_value', 'at_risk', 'churned', 'new']).toContain(res.body.segment);
     expect(typeof res.body.segmentReason).toBe('string');
     expect(res.body.features).toEqual(
-      expect.objectContaining({ frequency: expect.any(Number), monetary: expect.any(Number), distinctItems: expect.any(Number), recencyDays: expect.any(Number) }),
+      expect.objectContaining({
+        frequency: expect.any(Number),
+        monetary: expect.any(Number),
+        distinctItems: expect.any(Number),
+        recencyDays: expect.any(Number),
+      }),
     );
     expect(res.body.features.frequency).toBeGreaterThan(0);
     expect(res.body.recentEvents.length).toBeGreaterThan(0);
@@ -93,7 +98,14 @@ describe('operators (real PostgreSQL + Redis)', () => {
     const models = await request(stack.app).get('/debug/models').set(auth);
     expect(models.body.versions[0]).toMatchObject({ status: 'live', live: true });
     const segments = await request(stack.app).get('/debug/segments').set(auth);
-    expect(segments.body.segments.map((s: { segment: string }) => s.segment)).toEqual(['new', 'churned', 'at_risk', 'high_value', 'paying', 'active']);
+    expect(segments.body.segments.map((s: { segment: string }) => s.segment)).toEqual([
+      'new',
+      'churned',
+      'at_risk',
+      'high_value',
+      'paying',
+      'active',
+    ]);
   });
 
   it('serves each user one variant, always the same, and reports feedback per variant', async () => {
@@ -119,7 +131,10 @@ describe('operators (real PostgreSQL + Redis)', () => {
       await request(stack.app).post('/v1/feedback').send({ recommendationId: recId, itemId: clicked, type: 'click' }).expect(202);
       if (variant === 'heavy-session') {
         // A purchase posted as an event after the click is attributed to the recommendation.
-        await request(stack.app).post('/v1/events').send({ events: [{ userId, itemId: clicked, type: 'purchase' }] }).expect(202);
+        await request(stack.app)
+          .post('/v1/events')
+          .send({ events: [{ userId, itemId: clicked, type: 'purchase' }] })
+          .expect(202);
       }
     }
     const bad = await request(stack.app).post('/v1/feedback').send({ recommendationId: 'not-ours', itemId: 'x', type: 'click' });
@@ -158,7 +173,10 @@ describe('operators (real PostgreSQL + Redis)', () => {
     const itemIds = sample.items.map((i) => i.itemId);
     await fc.assert(
       fc.asyncProperty(
-        fc.oneof(fc.constantFrom(...users), fc.string({ minLength: 1, maxLength: 12 }).map((s) => `new-${encodeURIComponent(s)}`)),
+        fc.oneof(
+          fc.constantFrom(...users),
+          fc.string({ minLength: 1, maxLength: 12 }).map((s) => `new-${encodeURIComponent(s)}`),
+        ),
         fc.integer({ min: 1, max: 100 }),
         fc.option(fc.constantFrom(...categories), { nil: undefined }),
         fc.uniqueArray(fc.constantFrom(...itemIds), { maxLength: 20 }),

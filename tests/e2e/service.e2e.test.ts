@@ -106,7 +106,10 @@ describe.each(KINDS)('service end to end (%s stores)', (kind) => {
   it('blends the live session: views posted now bring their neighbours in as `session`', async () => {
     const userId = 'fresh-session-user';
     const seed = sample.events[sample.events.length - 1].itemId;
-    await request(stack.app).post('/v1/events').send({ events: [{ userId, itemId: seed, type: 'view' }] }).expect(202);
+    await request(stack.app)
+      .post('/v1/events')
+      .send({ events: [{ userId, itemId: seed, type: 'view' }] })
+      .expect(202);
     const res = await recs(userId);
     expect(res.body.segment).toBe('new');
     expect(res.body.items[0].source).toBe('session');
@@ -115,7 +118,9 @@ describe.each(KINDS)('service end to end (%s stores)', (kind) => {
   it('hides an item from everyone at once when it becomes unavailable', async () => {
     const popular = await recs('another-unknown-user', 'limit=5');
     const target = popular.body.items[0].itemId as string;
-    const put = await request(stack.app).put(`/v1/items/${encodeURIComponent(target)}`).send({ available: false });
+    const put = await request(stack.app)
+      .put(`/v1/items/${encodeURIComponent(target)}`)
+      .send({ available: false });
     expect(put.status).toBe(200);
     expect(put.body.available).toBe(false);
     const users = ['another-unknown-user', ...[...bought.keys()].slice(0, 30)];
@@ -125,7 +130,10 @@ describe.each(KINDS)('service end to end (%s stores)', (kind) => {
     }
     const similar = await request(stack.app).get(`/v1/items/${sample.events[0].itemId}/similar?limit=50`);
     expect(similar.body.items.map((i: { itemId: string }) => i.itemId)).not.toContain(target);
-    await request(stack.app).put(`/v1/items/${encodeURIComponent(target)}`).send({ available: true }).expect(200);
+    await request(stack.app)
+      .put(`/v1/items/${encodeURIComponent(target)}`)
+      .send({ available: true })
+      .expect(200);
     expect((await recs('another-unknown-user', 'limit=5')).body.items[0].itemId).toBe(target);
   });
 
@@ -149,10 +157,30 @@ describe.each(KINDS)('service end to end (%s stores)', (kind) => {
       [recs('u1', 'limit=101'), 'query.limit'],
       [recs('u1', 'limit=abc'), 'query.limit'],
       [request(stack.app).post('/v1/events').send({ events: [] }), 'body.events'],
-      [request(stack.app).post('/v1/events').send({ events: [{ userId: 'u', itemId: 'i', type: 'like' }] }), 'body.events.0.type'],
-      [request(stack.app).post('/v1/events').send({ events: [{ userId: 'u', type: 'view' }] }), 'body.events.0.itemId'],
-      [request(stack.app).post('/v1/events').send({ events: [{ userId: 'u', itemId: 'i', type: 'view', timestamp: 'yesterday' }] }), 'body.events.0.timestamp'],
-      [request(stack.app).post('/v1/events').send({ events: [{ userId: 'x'.repeat(300), itemId: 'i', type: 'view' }] }), 'body.events.0.userId'],
+      [
+        request(stack.app)
+          .post('/v1/events')
+          .send({ events: [{ userId: 'u', itemId: 'i', type: 'like' }] }),
+        'body.events.0.type',
+      ],
+      [
+        request(stack.app)
+          .post('/v1/events')
+          .send({ events: [{ userId: 'u', type: 'view' }] }),
+        'body.events.0.itemId',
+      ],
+      [
+        request(stack.app)
+          .post('/v1/events')
+          .send({ events: [{ userId: 'u', itemId: 'i', type: 'view', timestamp: 'yesterday' }] }),
+        'body.events.0.timestamp',
+      ],
+      [
+        request(stack.app)
+          .post('/v1/events')
+          .send({ events: [{ userId: 'x'.repeat(300), itemId: 'i', type: 'view' }] }),
+        'body.events.0.userId',
+      ],
       [request(stack.app).put('/v1/items/abc').send({ available: 'no' }), 'body.available'],
       [request(stack.app).put('/v1/items/abc').send({ price: -3 }), 'body.price'],
       [request(stack.app).put('/v1/items/abc').send({ colour: 'red' }), 'body'],
@@ -176,7 +204,12 @@ describe.each(KINDS)('service end to end (%s stores)', (kind) => {
     const before = await stack.rt.db.events.countEvents();
     const mixed = await request(stack.app)
       .post('/v1/events')
-      .send({ events: [{ userId: 'u9', itemId: 'i1', type: 'view' }, { userId: 'u9', itemId: 'i2', type: 'bogus' }] });
+      .send({
+        events: [
+          { userId: 'u9', itemId: 'i1', type: 'view' },
+          { userId: 'u9', itemId: 'i2', type: 'bogus' },
+        ],
+      });
     expect(mixed.status).toBe(400);
     expect(mixed.body.error.details[0].field).toBe('body.events.1.type');
     expect(await stack.rt.db.events.countEvents()).toBe(before);
@@ -192,9 +225,13 @@ describe.each(KINDS)('service end to end (%s stores)', (kind) => {
     const userId = [...bought.keys()][0];
     expect((await recs(userId)).body.modelVersion).toBe(second.version);
 
-    const back = await rollback(
-      { cache, models: db.models, modelsDir: stack.config.modelsDir, policy: stack.config.policy, logger: stack.rt.logger },
-    );
+    const back = await rollback({
+      cache,
+      models: db.models,
+      modelsDir: stack.config.modelsDir,
+      policy: stack.config.policy,
+      logger: stack.rt.logger,
+    });
     expect(back).toEqual({ from: second.version, to: firstVersion });
     await stack.rt.live.refresh();
     const res = await recs(userId);

@@ -26,7 +26,13 @@ it('SIGTERM drains the in-flight request (202, durably stored), refuses new conn
     const body = JSON.stringify({ events: [{ userId: 'drain-user', itemId: 'drain-item', type: 'view' }] });
     const answer = new Promise<{ status: number; text: string; connection?: string }>((resolve, reject) => {
       const req = http.request(
-        { host: '127.0.0.1', port, method: 'POST', path: '/v1/events', headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) } },
+        {
+          host: '127.0.0.1',
+          port,
+          method: 'POST',
+          path: '/v1/events',
+          headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) },
+        },
         (res) => {
           let text = '';
           res.on('data', (d) => (text += d));
@@ -40,7 +46,9 @@ it('SIGTERM drains the in-flight request (202, durably stored), refuses new conn
         srv.child.kill('SIGTERM');
         setTimeout(() => {
           // New connections are refused while the old one drains.
-          const probe = http.get({ host: '127.0.0.1', port, path: '/healthz' }, () => reject(new Error('a new request was accepted while draining')));
+          const probe = http.get({ host: '127.0.0.1', port, path: '/healthz' }, () =>
+            reject(new Error('a new request was accepted while draining')),
+          );
           probe.on('error', () => {
             req.end(body.slice(20));
           });

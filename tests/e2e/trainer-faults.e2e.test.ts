@@ -47,7 +47,11 @@ async function relay(target: URL) {
     upstream.on('close', end);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  return { url: `redis://127.0.0.1:${(server.address() as net.AddressInfo).port}`, state, close: () => new Promise<void>((r) => server.close(() => r())) };
+  return {
+    url: `redis://127.0.0.1:${(server.address() as net.AddressInfo).port}`,
+    state,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
 }
 
 const getJson = async (url: string, headers: Record<string, string> = {}) => {
@@ -80,7 +84,9 @@ it('a trainer SIGKILLed mid-publish leaves the live version serving; a concurren
     await writeEventsCsv(path.join(dir, 'events.csv'), sample.events);
     await writeItemsCsv(path.join(dir, 'items.csv'), sample.items);
     expect((await runRecs(['migrate'], env)).code).toBe(0);
-    expect((await runRecs(['import', path.join(dir, 'events.csv'), '--format', 'events-csv', '--items', path.join(dir, 'items.csv')], env)).code).toBe(0);
+    expect(
+      (await runRecs(['import', path.join(dir, 'events.csv'), '--format', 'events-csv', '--items', path.join(dir, 'items.csv')], env)).code,
+    ).toBe(0);
     const first = await runRecs(['train', '--publish', '--json'], env);
     expect(first.code).toBe(0);
     const v1 = JSON.parse(first.stdout).version as string;
@@ -88,13 +94,17 @@ it('a trainer SIGKILLed mid-publish leaves the live version serving; a concurren
     serve = await startRecs(['serve', '--port', '0'], env, /"port":(\d+).*"msg":"serving"/);
     const auth = { authorization: 'Bearer tok' };
     const users = [...new Set(sample.events.slice(-50).map((e) => e.userId))].slice(0, 8);
-    const answers = async () => Promise.all(users.map(async (u) => (await getJson(`${serve!.url}/v1/users/${u}/recommendations?limit=10`)).body));
+    const answers = async () =>
+      Promise.all(users.map(async (u) => (await getJson(`${serve!.url}/v1/users/${u}/recommendations?limit=10`)).body));
     const before = await answers();
     expect(before.every((a) => a.modelVersion === v1 && a.items.length === 10)).toBe(true);
 
     // Trainer A publishes through the relay and hangs at its first user-list write.
     proxy.state.armed = true;
-    const a = spawn(process.execPath, [path.join(ROOT, 'bin', 'recs.js'), 'train', '--publish', '--force'], { cwd: ROOT, env: childEnv({ ...env, REDIS_URL: proxy.url }) });
+    const a = spawn(process.execPath, [path.join(ROOT, 'bin', 'recs.js'), 'train', '--publish', '--force'], {
+      cwd: ROOT,
+      env: childEnv({ ...env, REDIS_URL: proxy.url }),
+    });
     let aOut = '';
     a.stderr.on('data', (d) => (aOut += d));
     a.stdout.on('data', (d) => (aOut += d));
@@ -121,7 +131,8 @@ it('a trainer SIGKILLed mid-publish leaves the live version serving; a concurren
     const models = await getJson(`${serve.url}/debug/models`, auth);
     expect(models.status).toBe(200);
     expect(JSON.stringify(models.body)).toContain(v1);
-    const liveOf = (body: any): string | undefined => body.live ?? body.versions?.find((m: any) => m.status === 'live' || m.live === true)?.version;
+    const liveOf = (body: any): string | undefined =>
+      body.live ?? body.versions?.find((m: any) => m.status === 'live' || m.live === true)?.version;
     expect(liveOf(models.body)).toBe(v1);
     expect(await answers()).toEqual(before.map((x) => ({ ...x, recommendationId: expect.any(String) })));
 

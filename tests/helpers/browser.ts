@@ -46,7 +46,7 @@ export function decodePng(png: Buffer): Pixels {
   let height = 0;
   let colorType = -1;
   const idat: Buffer[] = [];
-  for (let off = 8; off + 8 <= png.length; ) {
+  for (let off = 8; off + 8 <= png.length;) {
     const len = png.readUInt32BE(off);
     const type = png.toString('latin1', off + 4, off + 8);
     const data = png.subarray(off + 8, off + 8 + len);

@@ -120,7 +120,11 @@ export function cacheContract(name: string, factory: () => Promise<Harness>): vo
 
     it('keeps staged version keys on the staging TTL until the switch, then makes them permanent', async () => {
       const users = ['alice', 'bob', 'carol', 'dave'];
-      await publish(cache, 'v1', users.map((u, i) => [u, packed(i)]));
+      await publish(
+        cache,
+        'v1',
+        users.map((u, i) => [u, packed(i)]),
+      );
       for (const key of usedKeys('v1', users)) {
         const ttl = await h.pttl(key);
         expect(ttl).toBeGreaterThan(0);
@@ -158,9 +162,15 @@ export function cacheContract(name: string, factory: () => Promise<Harness>): vo
     });
 
     it('switching to a new version records the old one as previous and lets its keys expire', async () => {
-      await publish(cache, 'v1', [['alice', packed(1)], ['bob', packed(2)]]);
+      await publish(cache, 'v1', [
+        ['alice', packed(1)],
+        ['bob', packed(2)],
+      ]);
       expect(await cache.switchLive('v1', null, RETAIN)).toBe(true);
-      await publish(cache, 'v2', [['alice', packed(3)], ['bob', packed(4)]]);
+      await publish(cache, 'v2', [
+        ['alice', packed(3)],
+        ['bob', packed(4)],
+      ]);
       expect(await cache.switchLive('v2', 'v1', RETAIN)).toBe(true);
 
       expect(await cache.liveVersion()).toBe('v2');
@@ -218,7 +228,11 @@ export function cacheContract(name: string, factory: () => Promise<Harness>): vo
 
     it('deleteVersion removes info, meta and every bucket, and refuses the live version', async () => {
       const users = Array.from({ length: 50 }, (_, i) => `u${i}`);
-      await publish(cache, 'v1', users.map((u, i) => [u, packed(i)]));
+      await publish(
+        cache,
+        'v1',
+        users.map((u, i) => [u, packed(i)]),
+      );
       await cache.deleteVersion('v1');
       for (const key of keys.versionKeys('v1', INFO.bucketCount)) expect(await h.pttl(key)).toBe(-2);
       expect(await cache.versionInfo('v1')).toBeNull();
@@ -281,7 +295,12 @@ export function cacheContract(name: string, factory: () => Promise<Harness>): vo
       await cache.incrementCounters('exp1', ['a|new|impression'], 3600);
       await cache.incrementCounters('exp2', ['a|new|click'], 3600);
       await cache.incrementCounters('exp1', [], 3600);
-      expect(await cache.readCounters('exp1')).toEqual(new Map([['a|new|impression', 3], ['b|paying|click', 1]]));
+      expect(await cache.readCounters('exp1')).toEqual(
+        new Map([
+          ['a|new|impression', 3],
+          ['b|paying|click', 1],
+        ]),
+      );
       expect(await cache.readCounters('exp2')).toEqual(new Map([['a|new|click', 1]]));
     });
 
@@ -304,7 +323,12 @@ export function cacheContract(name: string, factory: () => Promise<Harness>): vo
           { itemId: 'i2', available: true },
         ]),
       ).toBe(1);
-      expect(await cache.setAvailability([{ itemId: 'i1', available: true }, { itemId: 'i3', available: false }])).toBe(2);
+      expect(
+        await cache.setAvailability([
+          { itemId: 'i1', available: true },
+          { itemId: 'i3', available: false },
+        ]),
+      ).toBe(2);
       const overlay = await cache.readCatalogOverlay();
       expect(overlay.rev).toBe(2);
       expect(overlay.availability).toEqual(

@@ -19,8 +19,12 @@ export async function validateOpenApi(doc: unknown): Promise<void> {
   try {
     await fs.promises.writeFile(file, JSON.stringify(doc));
     await new Promise<void>((resolve, reject) => {
-      execFile(process.execPath, ['--no-warnings', '-e', VALIDATE, file], { cwd: path.resolve(__dirname, '..', '..') }, (err, stdout, stderr) =>
-        err || stdout !== 'valid' ? reject(new Error(`invalid OpenAPI document: ${stderr || err?.message}`)) : resolve(),
+      execFile(
+        process.execPath,
+        ['--no-warnings', '-e', VALIDATE, file],
+        { cwd: path.resolve(__dirname, '..', '..') },
+        (err, stdout, stderr) =>
+          err || stdout !== 'valid' ? reject(new Error(`invalid OpenAPI document: ${stderr || err?.message}`)) : resolve(),
       );
     });
   } finally {

@@ -51,20 +51,33 @@ export class RedisClusterProcess {
         const child = spawn(
           bin,
           [
-            '--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes',
-            '--cluster-config-file', path.join(dir, `nodes-${port}.conf`), '--cluster-node-timeout', '5000',
-            '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--dir', dir,
+            '--port',
+            String(port),
+            '--bind',
+            '127.0.0.1',
+            '--cluster-enabled',
+            'yes',
+            '--cluster-config-file',
+            path.join(dir, `nodes-${port}.conf`),
+            '--cluster-node-timeout',
+            '5000',
+            '--save',
+            '',
+            '--appendonly',
+            'no',
+            '--daemonize',
+            'no',
+            '--dir',
+            dir,
           ],
           { stdio: 'ignore' },
         );
         children.push(child);
       }
       for (const port of ports) await waitForPing(port);
-      await run(
-        redisCliBin(),
-        ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes'],
-        { timeout: 30_000 },
-      );
+      await run(redisCliBin(), ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes'], {
+        timeout: 30_000,
+      });
       const deadline = Date.now() + 20_000;
       for (const port of ports) {
         for (;;) {

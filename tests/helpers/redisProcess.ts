@@ -32,7 +32,21 @@ export class RedisProcess {
     const bin = process.env.REDIS_SERVER_BIN || 'redis-server';
     this.child = spawn(
       bin,
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir, '--dbfilename', 'dump.rdb', ...this.extraArgs],
+      [
+        '--port',
+        String(this.port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--dir',
+        this.dir,
+        '--dbfilename',
+        'dump.rdb',
+        ...this.extraArgs,
+      ],
       { stdio: 'ignore' },
     );
     await waitForRedis(this.url);

@@ -5,7 +5,8 @@
 import { randomBytes } from 'crypto';
 import { Client } from 'pg';
 
-const HOW = 'run the suite with `npm test`, which starts throwaway servers (needs `apt-get install redis-server` and PostgreSQL 15 under /usr/lib/postgresql/15/bin)';
+const HOW =
+  'run the suite with `npm test`, which starts throwaway servers (needs `apt-get install redis-server` and PostgreSQL 15 under /usr/lib/postgresql/15/bin)';
 
 export function testRedisUrl(): string {
   const url = process.env.TEST_REDIS_URL;

@@ -25,7 +25,10 @@ export class Scorer {
   private stamp = 0;
   sums = { hr10: 0, ndcg10: 0, hr20: 0, ndcg20: 0, n: 0 };
 
-  constructor(private readonly ds: Dataset, private readonly exclude: ExcludeMode) {
+  constructor(
+    private readonly ds: Dataset,
+    private readonly exclude: ExcludeMode,
+  ) {
     this.byId = new Int32Array(ds.nItems);
     for (let i = 0; i < ds.nItems; i++) this.byId[ds.itemOrder[i]] = i;
     this.mark = new Int32Array(ds.nItems);

@@ -43,7 +43,12 @@ export function rankCasesJob(d: RankCasesData): (chunk: number) => void {
  * the split's cases: exactly what adding every case's ranked list to a Scorer in case order gives,
  * computed on all threads at scale.
  */
-export function scoreCases(split: Split, model: RankModel, k: number, fill = true): { hr10: number; ndcg10: number; hr20: number; ndcg20: number } {
+export function scoreCases(
+  split: Split,
+  model: RankModel,
+  k: number,
+  fill = true,
+): { hr10: number; ndcg10: number; hr20: number; ndcg20: number } {
   const scorer = new Scorer(split.train, split.exclude);
   const threads = trainThreads();
   if (!parallelRanking(model, threads) || split.cases.length < 2 * CASE_CHUNK) {
@@ -71,4 +76,3 @@ export function scoreCases(split: Split, model: RankModel, k: number, fill = tru
   for (let x = 0; x < n; x++) scorer.addRank(data.ranks[x]);
   return scorer.result();
 }
-

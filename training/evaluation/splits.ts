@@ -136,4 +136,3 @@ export function carveHoldout(ds: Dataset, policy: Policy): Split {
   }
   return { train: filterDataset(ds, keep), cases, exclude: servedExclusion(ds, policy) };
 }
-

@@ -32,7 +32,9 @@ export function versionDir(modelsDir: string, version: string): string {
 /** Sortable, unique version ids: v<UTC yyyymmddhhmmss>-<4 hex>. */
 export function newVersionId(at = new Date()): string {
   const stamp = at.toISOString().replace(/[-:T]/g, '').slice(0, 14);
-  return `v${stamp}-${Math.floor(Math.random() * 0xffff).toString(16).padStart(4, '0')}`;
+  return `v${stamp}-${Math.floor(Math.random() * 0xffff)
+    .toString(16)
+    .padStart(4, '0')}`;
 }
 
 /** The manifest of a trained version: counts come from its meta, the rest from the run. */
@@ -148,7 +150,10 @@ export async function listArtifactVersions(modelsDir: string): Promise<string[]>
   for (const n of names.filter((n) => n.startsWith('.tmp-'))) {
     await fs.promises.rm(path.join(modelsDir, n), { recursive: true, force: true });
   }
-  return names.filter((n) => VERSION_RE.test(n)).sort().reverse();
+  return names
+    .filter((n) => VERSION_RE.test(n))
+    .sort()
+    .reverse();
 }
 
 export async function removeArtifacts(modelsDir: string, version: string): Promise<void> {

@@ -30,16 +30,26 @@ describe('loo protocol', () => {
    *          ud: 2, then 1 and 9 tie -> 1 at rank 2.
    */
   const events: StoreEvent[] = [
-    ev('ua', '1', 'view', 1), ev('ua', '2', 'view', 2), ev('ua', '9', 'view', 5), ev('ua', '10', 'view', 5),
-    ev('ub', '2', 'view', 1), ev('ub', '9', 'view', 3),
-    ev('ud', '1', 'view', 0.5), ev('ud', '10', 'view', 1), ev('ud', '1', 'view', 2),
+    ev('ua', '1', 'view', 1),
+    ev('ua', '2', 'view', 2),
+    ev('ua', '9', 'view', 5),
+    ev('ua', '10', 'view', 5),
+    ev('ub', '2', 'view', 1),
+    ev('ub', '9', 'view', 3),
+    ev('ud', '1', 'view', 0.5),
+    ev('ud', '10', 'view', 1),
+    ev('ud', '1', 'view', 2),
     ev('uc', '9', 'view', 1),
   ];
 
   it('splits by (ts, item id) with collapsed repeats', async () => {
     const s = splitLoo(events, catalogue(['1', '2', '9', '10']));
     const cases = s.cases.map((c) => [s.train.userIds[c.user], s.train.itemIds[c.item]]);
-    expect(cases).toEqual([['ua', '10'], ['ub', '9'], ['ud', '1']]);
+    expect(cases).toEqual([
+      ['ua', '10'],
+      ['ub', '9'],
+      ['ud', '1'],
+    ]);
     expect(s.train.nEvents).toBe(5);
   });
 
@@ -52,7 +62,7 @@ describe('loo protocol', () => {
     expect(pop.ndcg10).toBeCloseTo((1 + ndcg2 + ndcg2) / 3, 12);
     expect(pop.hr20).toBe(1);
     expect(pop.ndcg20).toBeCloseTo(pop.ndcg10, 12);
-    expect(r.results.map((x) => x.model)).toEqual(["popular", "itemcf", "embedding", "published"]);
+    expect(r.results.map((x) => x.model)).toEqual(['popular', 'itemcf', 'embedding', 'published']);
     for (const x of r.results) {
       expect(x.hr10).toBeGreaterThanOrEqual(0);
       expect(x.hr10).toBeLessThanOrEqual(1);
@@ -61,8 +71,11 @@ describe('loo protocol', () => {
   });
 
   it('is deterministic', async () => {
-    const strip = (r: Awaited<ReturnType<typeof evaluate>>) => r.results.map(({ model, hr10, ndcg10, hr20, ndcg20 }) => ({ model, hr10, ndcg10, hr20, ndcg20 }));
-    expect(strip(await evaluate(events, catalogue([]), 'loo', { policy }))).toEqual(strip(await evaluate(events, catalogue([]), 'loo', { policy })));
+    const strip = (r: Awaited<ReturnType<typeof evaluate>>) =>
+      r.results.map(({ model, hr10, ndcg10, hr20, ndcg20 }) => ({ model, hr10, ndcg10, hr20, ndcg20 }));
+    expect(strip(await evaluate(events, catalogue([]), 'loo', { policy }))).toEqual(
+      strip(await evaluate(events, catalogue([]), 'loo', { policy })),
+    );
   });
 });
 
@@ -76,11 +89,18 @@ describe('purchase protocol', () => {
    * popular for pa: 1, 3 (2 is bought), then 4 and 5 at 0 in id order -> 5 at rank 4.
    */
   const events: StoreEvent[] = [
-    ev('pa', '1', 'view', 1), ev('pa', '2', 'purchase', 2), ev('pa', '3', 'view', 3), ev('pa', '4', 'purchase', 5), ev('pa', '5', 'purchase', 5),
+    ev('pa', '1', 'view', 1),
+    ev('pa', '2', 'purchase', 2),
+    ev('pa', '3', 'view', 3),
+    ev('pa', '4', 'purchase', 5),
+    ev('pa', '5', 'purchase', 5),
     ev('pb', '3', 'purchase', 1),
-    ev('pc', '1', 'view', 1), ev('pc', '1', 'view', 2),
-    ev('pd', '1', 'purchase', 4), ev('pd', '2', 'view', 4),
-    ev('pz', '5', 'purchase', 30), ev('pz', '5', 'view', 29),
+    ev('pc', '1', 'view', 1),
+    ev('pc', '1', 'view', 2),
+    ev('pd', '1', 'purchase', 4),
+    ev('pd', '2', 'view', 4),
+    ev('pz', '5', 'purchase', 30),
+    ev('pz', '5', 'view', 29),
   ];
   const window = { from: ev('x', 'x', 'view', 0).ts, to: ev('x', 'x', 'view', 10).ts };
 
@@ -108,7 +128,11 @@ describe('per-run tuning of the published blend', () => {
   // 60 shoppers: carted own item, shared browsing cluster, then the purchase; two rounds each.
   const events: StoreEvent[] = [];
   for (let u = 0; u < 60; u++) {
-    for (const [r, off] of [[0, 0], [1, 2], [2, 4]] as const) {
+    for (const [r, off] of [
+      [0, 0],
+      [1, 2],
+      [2, 4],
+    ] as const) {
       const own = `own${u}r${r}`;
       events.push(ev(`s${u}`, own, 'view', 1 + off + u * 0.001), ev(`s${u}`, own, 'cart', 1.01 + off + u * 0.001));
       for (let c = 0; c < 4; c++) events.push(ev(`s${u}`, `c${c}`, 'view', 1.02 + off + c * 0.001 + u * 0.001));

@@ -67,7 +67,15 @@ export async function evaluate(
     const model = embedding ?? (await fitEmbeddingFor(split.train, policy));
     const fitSeconds = embedding ? embedding.info.fitSeconds : Number(process.hrtime.bigint() - t0) / 1e9;
     const { hr10, ndcg10, hr20, ndcg20, recommendSeconds } = scoreEmbedding(split, model);
-    const row: ModelResult = { model: 'embedding', hr10, ndcg10, hr20, ndcg20, fitSeconds: Math.round(fitSeconds * 1e4) / 1e4, recommendSeconds };
+    const row: ModelResult = {
+      model: 'embedding',
+      hr10,
+      ndcg10,
+      hr20,
+      ndcg20,
+      fitSeconds: Math.round(fitSeconds * 1e4) / 1e4,
+      recommendSeconds,
+    };
     results.splice(results.length - 1, 0, row);
   }
   return { dataset: opts.dataset ?? 'events', protocol, users: split.cases.length, items: split.train.nItems, results };

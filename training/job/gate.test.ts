@@ -1,6 +1,14 @@
 import { decideGate } from './gate';
 
-const metric = (ndcg10: number) => ({ hr10: ndcg10 * 2, ndcg10, hr20: ndcg10 * 3, ndcg20: ndcg10, users: 100, fitSeconds: 1, recommendSeconds: 1 });
+const metric = (ndcg10: number) => ({
+  hr10: ndcg10 * 2,
+  ndcg10,
+  hr20: ndcg10 * 3,
+  ndcg20: ndcg10,
+  users: 100,
+  fitSeconds: 1,
+  recommendSeconds: 1,
+});
 const holdout = (published: number, popular: number) => ({ holdout: { published: metric(published), popular: metric(popular) } });
 const paired = (candidate: number, live: number) => ({
   liveVersion: 'v1',

@@ -55,7 +55,9 @@ export const TRAINER_LOCK = 'recs-trainer';
 
 export class TrainerBusyError extends Error {
   constructor() {
-    super('another `recs train` is running against this database (it holds the trainer lock); nothing was done: wait for it to finish and retry');
+    super(
+      'another `recs train` is running against this database (it holds the trainer lock); nothing was done: wait for it to finish and retry',
+    );
     this.name = 'TrainerBusyError';
   }
 }
@@ -89,7 +91,9 @@ export async function cleanupAbandonedVersions(opts: Pick<TrainOptions, 'db' | '
       continue;
     }
     if (opts.cache) {
-      await opts.cache.deleteVersion(m.version).catch((err) => opts.logger.warn({ err, version: m.version }, 'could not delete the cache keys of an abandoned version'));
+      await opts.cache
+        .deleteVersion(m.version)
+        .catch((err) => opts.logger.warn({ err, version: m.version }, 'could not delete the cache keys of an abandoned version'));
     }
     await opts.db.models.update(m.version, { status: 'failed' });
   }

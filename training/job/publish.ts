@@ -36,14 +36,15 @@ export async function stageVersion(deps: PublishDeps, version: string): Promise<
 export async function switchTo(deps: PublishDeps, version: string, expectedLive: string | null): Promise<void> {
   const ok = await deps.cache.switchLive(version, expectedLive, deps.policy.cache.previousVersionTtlSeconds);
   if (!ok) {
-    throw new Error(
-      `could not switch live to ${version}: the live version changed meanwhile or the version's keys are missing`,
-    );
+    throw new Error(`could not switch live to ${version}: the live version changed meanwhile or the version's keys are missing`);
   }
   await deps.models.markLive(version, Date.now());
 }
 
-export async function publishVersion(deps: PublishDeps, version: string): Promise<{ users: number; seconds: number; previous: string | null }> {
+export async function publishVersion(
+  deps: PublishDeps,
+  version: string,
+): Promise<{ users: number; seconds: number; previous: string | null }> {
   const previous = await deps.cache.liveVersion();
   await deps.models.update(version, { status: 'publishing' });
   deps.logger.info({ version, previous }, 'publishing: staging the version in the cache');

@@ -98,10 +98,14 @@ describe('worker threads compute exactly what one thread computes', () => {
   });
 
   it('per-user packed lists equal the encoded users()', async () => {
-    const trained = await trainModels(ds, { ...DEFAULT_POLICY, training: { ...DEFAULT_POLICY.training, embedding: { ...DEFAULT_POLICY.training.embedding, enabled: false } } }, {
-      version: 'v1',
-      createdAt: 1,
-    });
+    const trained = await trainModels(
+      ds,
+      { ...DEFAULT_POLICY, training: { ...DEFAULT_POLICY.training, embedding: { ...DEFAULT_POLICY.training.embedding, enabled: false } } },
+      {
+        version: 'v1',
+        createdAt: 1,
+      },
+    );
     const expected = [...trained.users()].map(([id, rec]) => [id, encodeUserRecommendations(rec).toString('hex')]);
     const got: Array<[string, string]> = [];
     await withThreads(3, async () => {

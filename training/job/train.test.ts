@@ -18,11 +18,12 @@ function build() {
   for (let i = 0; i < 40; i++) items.push(item(`i${i}`, `c${i % 4}`, { available: i !== 3 }));
   b.addItems(items);
   let seed = 3;
-  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
   for (let u = 0; u < 50; u++) {
     const e = [];
     const base = (u % 5) * 8; // five taste groups over neighbouring items
-    for (let x = 0; x < 8; x++) e.push(ev(`u${u}`, `i${base + Math.floor(rnd() * 8)}`, rnd() < 0.1 ? 'purchase' : 'view', 50 + u * 0.5 + x * 0.1));
+    for (let x = 0; x < 8; x++)
+      e.push(ev(`u${u}`, `i${base + Math.floor(rnd() * 8)}`, rnd() < 0.1 ? 'purchase' : 'view', 50 + u * 0.5 + x * 0.1));
     b.add(e);
   }
   return b.build();

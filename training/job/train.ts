@@ -58,9 +58,7 @@ export async function trainModels(dataset: Dataset, policy: Policy, opts: TrainO
   const embeddingModel = recipe.embeddingModel ?? (embeddingFits(ds, policy) ? await fitEmbeddingFor(ds, policy) : undefined);
   const similarEmbedding = embeddingModel ? await embeddingNeighbours(embeddingModel, ds, policy.training.neighbours) : undefined;
   markStage('fit done');
-  log(
-    `fitted ${ds.nUsers} users, ${ds.nItems} items, ${ds.nEvents} events in ${(Number(process.hrtime.bigint() - t0) / 1e9).toFixed(2)}s`,
-  );
+  log(`fitted ${ds.nUsers} users, ${ds.nItems} items, ${ds.nEvents} events in ${(Number(process.hrtime.bigint() - t0) / 1e9).toFixed(2)}s`);
   const { model, segments, fallback, similar } = fitted;
   const exclude = servedExclusion(ds, policy);
 
@@ -90,7 +88,14 @@ export async function trainModels(dataset: Dataset, policy: Policy, opts: TrainO
       embedding: embeddingModel
         ? { ...embedding, dim: embeddingModel.dim, backend: embeddingModel.info.backend, fitSeconds: embeddingModel.info.fitSeconds }
         : embedding,
-      tuning: { kind: tuning.kind, cases: tuning.cases, folds: tuning.folds, before: tuning.before, after: tuning.after, seconds: tuning.seconds },
+      tuning: {
+        kind: tuning.kind,
+        cases: tuning.cases,
+        folds: tuning.folds,
+        before: tuning.before,
+        after: tuning.after,
+        seconds: tuning.seconds,
+      },
       exclude,
       highValueThreshold: Number.isFinite(segments.highValueThreshold) ? segments.highValueThreshold : null,
       events: ds.nEvents,
@@ -111,7 +116,10 @@ export async function trainModels(dataset: Dataset, policy: Policy, opts: TrainO
   const users = function* (): Iterable<[string, UserRecommendations]> {
     const ranker = new Ranker(model); // only when iterated (the artifacts use packedLists)
     for (let u = 0; u < ds.nUsers; u++) {
-      yield [ds.userIds[u], userRecommendations(ds, ranker, model.favourites, segments.codes, u, policy.training.topN, exclude, segments.features)];
+      yield [
+        ds.userIds[u],
+        userRecommendations(ds, ranker, model.favourites, segments.codes, u, policy.training.topN, exclude, segments.features),
+      ];
     }
   };
 
@@ -147,4 +155,3 @@ function countRows(indptr: Int32Array): number {
   for (let r = 0; r + 1 < indptr.length; r++) if (indptr[r + 1] > indptr[r]) n++;
   return n;
 }
-

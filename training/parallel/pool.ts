@@ -48,7 +48,10 @@ export function toShared<T extends SharedTyped>(a: T): T {
   return out;
 }
 
-export function sharedArray<T extends SharedTyped>(Ctor: { new (buffer: SharedArrayBuffer, offset?: number, length?: number): T; BYTES_PER_ELEMENT: number }, n: number): T {
+export function sharedArray<T extends SharedTyped>(
+  Ctor: { new (buffer: SharedArrayBuffer, offset?: number, length?: number): T; BYTES_PER_ELEMENT: number },
+  n: number,
+): T {
   return new Ctor(new SharedArrayBuffer(Math.max(1, n) * Ctor.BYTES_PER_ELEMENT), 0, n);
 }
 
@@ -127,7 +130,13 @@ export async function closeWorkers(): Promise<void> {
  * that name in worker.ts, given `data`), each pulling the next chunk from a shared counter; returns
  * when every chunk is done. `local` and the worker job must compute the same thing per chunk.
  */
-export function parallelForSync(job: string, data: unknown, chunks: number, local: (chunk: number) => void, threads = trainThreads()): void {
+export function parallelForSync(
+  job: string,
+  data: unknown,
+  chunks: number,
+  local: (chunk: number) => void,
+  threads = trainThreads(),
+): void {
   const nWorkers = Math.min(threads - 1, Math.max(0, chunks - 1));
   if (nWorkers <= 0) {
     for (let c = 0; c < chunks; c++) local(c);

@@ -49,7 +49,11 @@ export const DEFAULT_FIT: Required<Pick<FitOptions, 'combine' | 'itemcfDecay'>> 
 const seconds = (t0: bigint): number => Number(process.hrtime.bigint() - t0) / 1e9;
 
 /** Weighted matrix and popularity only (the `popular` model). */
-export function fitPopularity(ds: Dataset, policy: Policy, opts: FitOptions = {}): { ui: WeightedCsr; weights: Float32Array; popularity: Popularity } {
+export function fitPopularity(
+  ds: Dataset,
+  policy: Policy,
+  opts: FitOptions = {},
+): { ui: WeightedCsr; weights: Float32Array; popularity: Popularity } {
   const weights = eventWeights(ds, policy, true);
   const ui = userItemMatrix(ds, policy, { weights, combine: opts.combine ?? DEFAULT_FIT.combine });
   return { ui, weights, popularity: itemPopularity(ds, ui) };
@@ -65,9 +69,7 @@ export function fitModel(ds: Dataset, policy: Policy, opts: FitOptions = {}): Fi
   t0 = process.hrtime.bigint();
   const itemcfParams: ItemCfParams = { ...DEFAULT_ITEMCF, ...opts.itemcf, k: policy.training.neighbours };
   const itemcfDecay = opts.itemcfDecay ?? DEFAULT_FIT.itemcfDecay;
-  const cfMatrix = itemcfDecay
-    ? ui
-    : userItemMatrix(ds, policy, { combine: opts.combine ?? DEFAULT_FIT.combine, decay: false });
+  const cfMatrix = itemcfDecay ? ui : userItemMatrix(ds, policy, { combine: opts.combine ?? DEFAULT_FIT.combine, decay: false });
   const positions = itemcfParams.proximity > 0 ? entryPositions(ds, cfMatrix) : undefined;
   const similar = fitItemCf(cfMatrix, itemcfParams, ds.itemOrder, positions);
   timings.itemcf = seconds(t0);
@@ -84,6 +86,16 @@ export function fitModel(ds: Dataset, policy: Policy, opts: FitOptions = {}): Fi
   timings.lists = seconds(t0);
 
   const rankParams: RankParams = { ...DEFAULT_RANK, ...opts.rank };
-  const model: RankModel = { ds, policy, params: rankParams, similar, popularity, fallback, segments: segments.codes, favourites, sources: opts.sources };
+  const model: RankModel = {
+    ds,
+    policy,
+    params: rankParams,
+    similar,
+    popularity,
+    fallback,
+    segments: segments.codes,
+    favourites,
+    sources: opts.sources,
+  };
   return { model, ui, popularity, similar, segments, fallback, weights, itemcfParams, rankParams, timings };
 }

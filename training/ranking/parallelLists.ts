@@ -86,7 +86,16 @@ export async function* packedUserLists(
   let next = 0;
   const computeNext = () => {
     const from = next * USER_CHUNK;
-    results.set(next++, packUsers(local, { topN: opts.topN, exclude: opts.exclude, features: opts.features, from, to: Math.min(ds.nUsers, from + USER_CHUNK) }));
+    results.set(
+      next++,
+      packUsers(local, {
+        topN: opts.topN,
+        exclude: opts.exclude,
+        features: opts.features,
+        from,
+        to: Math.min(ds.nUsers, from + USER_CHUNK),
+      }),
+    );
   };
   const assign = (c: number) => {
     while (next < nChunks && next < c + LOOKAHEAD) {
@@ -94,7 +103,15 @@ export async function* packedUserLists(
       if (w < 0) return;
       const chunk = next++;
       const from = chunk * USER_CHUNK;
-      const data: UserListsData = { key, model: pm!, features, topN: opts.topN, exclude: opts.exclude, from, to: Math.min(ds.nUsers, from + USER_CHUNK) };
+      const data: UserListsData = {
+        key,
+        model: pm!,
+        features,
+        topN: opts.topN,
+        exclude: opts.exclude,
+        from,
+        to: Math.min(ds.nUsers, from + USER_CHUNK),
+      };
       busy[w]++;
       const p = runOnWorker<Packed>(w, nWorkers, 'user-lists', data);
       const settle = () => {

@@ -91,4 +91,3 @@ export const DEFAULT_RANK: RankParams = {
   dwellCapMinutes: 30,
   dwellHalfLifeHours: 24,
 };
-

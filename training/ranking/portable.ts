@@ -64,4 +64,3 @@ export function portableModel(model: RankModel): PortableModel {
   const { ds: _ds, sources: _sources, ...rest } = model;
   return { ...shareDeep(rest), ds };
 }
-

@@ -24,7 +24,11 @@ function setup(extra: StoreEvent[], items: Item[] = [], params: Partial<RankPara
   const ranker = new Ranker({ ...fitted.model, sources });
   const rank = (user: string, n = 10, mode: 'bought' | 'history' = 'bought', fill = true) => {
     const r = ranker.rank(ds.userIndex.get(user)!, n, mode, fill);
-    return { ids: Array.from(r.items).map((i) => ds.itemIds[i]), sources: Array.from(r.sources).map(sourceName), scores: Array.from(r.scores) };
+    return {
+      ids: Array.from(r.items).map((i) => ds.itemIds[i]),
+      sources: Array.from(r.sources).map(sourceName),
+      scores: Array.from(r.scores),
+    };
   };
   return { ds, ranker, rank };
 }
@@ -56,7 +60,12 @@ describe('Ranker', () => {
   it('ranks the item a shopper stayed on above ones only glanced at when dwell is on', () => {
     const min = 1 / 1440;
     // A read for 20 minutes, then B and C glanced at for a minute each; D ends the history.
-    const history = [ev('d', 'A', 'view', 60), ev('d', 'B', 'view', 60 + 20 * min), ev('d', 'C', 'view', 60 + 21 * min), ev('d', 'D', 'view', 60 + 22 * min)];
+    const history = [
+      ev('d', 'A', 'view', 60),
+      ev('d', 'B', 'view', 60 + 20 * min),
+      ev('d', 'C', 'view', 60 + 21 * min),
+      ev('d', 'D', 'view', 60 + 22 * min),
+    ];
     const refindOnly = (ids: string[]) => ids.filter((id) => ['A', 'B', 'C'].includes(id));
     const off = setup(history).rank('d', 20);
     expect(refindOnly(off.ids)[2]).toBe('A'); // recency alone: the oldest last
@@ -126,7 +135,10 @@ describe('Ranker', () => {
     expect(pos.ids.slice(0, 3)).toEqual(['X', 'Q', 'P']); // newest distinct item first
     expect(pos.sources[0]).toBe('refind');
     expect(base.ids[0]).not.toBe('X');
-    const cart = setup([...extra, ev('t', 'noise5', 'cart', 40)], [], { refindWeight: 0, intentWeight: 10, intentHalfLifeHours: 1e6 }).rank('t', 20);
+    const cart = setup([...extra, ev('t', 'noise5', 'cart', 40)], [], { refindWeight: 0, intentWeight: 10, intentHalfLifeHours: 1e6 }).rank(
+      't',
+      20,
+    );
     expect(cart.ids[0]).toBe('noise5');
   });
 

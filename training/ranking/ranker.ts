@@ -181,9 +181,7 @@ export class Ranker {
       nc = this.touch(it, stamp, nc);
       const age = lastTs - ds.evTs[k];
       const type = ds.evType[k];
-      const decay = power
-        ? Math.pow(1 + age / tau, -(type === TYPE_CART ? cartAlpha : params.refindAlpha))
-        : Math.pow(0.5, age / halfLife);
+      const decay = power ? Math.pow(1 + age / tau, -(type === TYPE_CART ? cartAlpha : params.refindAlpha)) : Math.pow(0.5, age / halfLife);
       this.refind[it] += this.refindTypeWeight[type] * decay;
       if (first && usePosition) this.position[it] = params.refindPositionWeight * Math.pow(params.refindPositionDecay, distinct);
       if (first) distinct++;
@@ -265,8 +263,14 @@ export class Ranker {
     for (let c = 0; c < nc; c++) {
       const it = this.candidates[c];
       let score =
-        this.cf[it] * cfScale + this.refind[it] * reScale + this.position[it] + this.intent[it] + popularity.score[it] * popScale + this.category[it] +
-        this.focus[it] + this.dwell[it];
+        this.cf[it] * cfScale +
+        this.refind[it] * reScale +
+        this.position[it] +
+        this.intent[it] +
+        popularity.score[it] * popScale +
+        this.category[it] +
+        this.focus[it] +
+        this.dwell[it];
       for (let x = 0; x < this.extra.length; x++) {
         if (this.extraMax[x] > 0) score += (this.extraSources[x].weight * this.extra[x][it]) / this.extraMax[x];
       }

@@ -45,7 +45,8 @@ export function userRecommendations(
   const sc = userScratch(ds);
   const seenStamp = ++sc.stamp;
   const boughtStamp = ++sc.stamp;
-  for (let k = ds.userStart[u]; k < ds.userStart[u + 1]; k++) if (all || ds.evType[k] === TYPE_PURCHASE) sc.bought[ds.evItem[k]] = boughtStamp;
+  for (let k = ds.userStart[u]; k < ds.userStart[u + 1]; k++)
+    if (all || ds.evType[k] === TYPE_PURCHASE) sc.bought[ds.evItem[k]] = boughtStamp;
   const maxBought = all ? MAX_EXCLUDED_ALL : MAX_BOUGHT;
   // Newest first: the most recent purchases and touches are what the service needs first.
   for (let k = ds.userStart[u + 1] - 1; k >= ds.userStart[u]; k--) {

@@ -52,4 +52,3 @@ export async function chooseEmbeddingWeight(ds: Dataset, policy: Policy, fit: Fi
   }
   return done(best.weight, validation);
 }
-

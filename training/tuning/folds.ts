@@ -36,7 +36,12 @@ export function carveValidation(ds: Dataset, kind: Protocol = protocolOf(ds), ma
       let t = -1;
       for (let k = a; k < b; k++) {
         if (ds.evType[k] !== TYPE_PURCHASE) continue;
-        if (t < 0 || ds.evTs[k] > ds.evTs[t] || (ds.evTs[k] === ds.evTs[t] && compareIds(ds.itemIds[ds.evItem[k]], ds.itemIds[ds.evItem[t]]) > 0)) t = k;
+        if (
+          t < 0 ||
+          ds.evTs[k] > ds.evTs[t] ||
+          (ds.evTs[k] === ds.evTs[t] && compareIds(ds.itemIds[ds.evItem[k]], ds.itemIds[ds.evItem[t]]) > 0)
+        )
+          t = k;
       }
       if (t < 0 || !(ds.evTs[a] < ds.evTs[t])) continue; // no earlier event
       all.push({ user: u, item: ds.evItem[t] });

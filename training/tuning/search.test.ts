@@ -19,14 +19,24 @@ function build(events: StoreEvent[]) {
 describe('carveValidation', () => {
   it('purchase: last purchase with an earlier event is the target, later and same-ts events leave', () => {
     const ds = build([
-      ev('a', 'x', 'view', 1), ev('a', 'y', 'purchase', 2), ev('a', 'z', 'view', 3), ev('a', 'w', 'purchase', 4), ev('a', 'v', 'view', 4), ev('a', 'u', 'view', 5),
+      ev('a', 'x', 'view', 1),
+      ev('a', 'y', 'purchase', 2),
+      ev('a', 'z', 'view', 3),
+      ev('a', 'w', 'purchase', 4),
+      ev('a', 'v', 'view', 4),
+      ev('a', 'u', 'view', 5),
       ev('b', 'y', 'purchase', 1), // no earlier event: not a case, all events train
-      ev('c', 'x', 'view', 1), ev('c', 'p', 'purchase', 2), ev('c', 'q', 'purchase', 2), // tie: larger id
+      ev('c', 'x', 'view', 1),
+      ev('c', 'p', 'purchase', 2),
+      ev('c', 'q', 'purchase', 2), // tie: larger id
     ]);
     expect(protocolOf(ds)).toBe('purchase');
     const s = carveValidation(ds);
     expect(s.exclude).toBe('bought');
-    expect(s.cases.map((c) => [ds.userIds[c.user], ds.itemIds[c.item]])).toEqual([['a', 'w'], ['c', 'q']]);
+    expect(s.cases.map((c) => [ds.userIds[c.user], ds.itemIds[c.item]])).toEqual([
+      ['a', 'w'],
+      ['c', 'q'],
+    ]);
     const items = (u: string) => {
       const x = ds.userIndex.get(u)!;
       return Array.from(s.train.evItem.subarray(s.train.userStart[x], s.train.userStart[x + 1])).map((i) => ds.itemIds[i]);
@@ -38,8 +48,12 @@ describe('carveValidation', () => {
 
   it('loo: the latest (ts, item id) distinct item is the target and all its events leave', () => {
     const ds = build([
-      ev('a', '1', 'view', 1), ev('a', '3', 'view', 2), ev('a', '2', 'view', 3), ev('a', '3', 'view', 3),
-      ev('b', '5', 'view', 1), ev('b', '5', 'view', 2), // one distinct item: not a case
+      ev('a', '1', 'view', 1),
+      ev('a', '3', 'view', 2),
+      ev('a', '2', 'view', 3),
+      ev('a', '3', 'view', 3),
+      ev('b', '5', 'view', 1),
+      ev('b', '5', 'view', 2), // one distinct item: not a case
     ]);
     expect(protocolOf(ds)).toBe('loo');
     const s = carveValidation(ds);
@@ -72,7 +86,10 @@ function shop(users: number) {
   for (let u = 0; u < users; u++) {
     const t = u * 0.001;
     // Two shopping rounds: the carve's target is round two's purchase.
-    for (const [r, off] of [[0, 0], [1, 2]] as const) {
+    for (const [r, off] of [
+      [0, 0],
+      [1, 2],
+    ] as const) {
       const own = `own${u}r${r}`;
       events.push(ev(`s${u}`, own, 'view', 1 + off + t), ev(`s${u}`, own, 'cart', 1.01 + off + t));
       for (let c = 0; c < 5; c++) events.push(ev(`s${u}`, `c${c}`, 'view', 1.02 + c * 0.001 + off + t));

@@ -185,4 +185,3 @@ export function tuneRankParams(ds: Dataset, policy: Policy, opts: TuneOptions = 
   );
   return { params: r.params, kind, cases, folds: splits.length, before: r.before, after: r.after, evaluations: r.evaluations, seconds };
 }
-

@@ -50,9 +50,7 @@ export async function openCache(opts: OpenCacheOptions): Promise<RecommendationC
   }
   const timeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   const boot: BootState = { connected: false };
-  const client = opts.cluster
-    ? clusterClient(opts.redisUrl, timeoutMs, boot)
-    : standaloneClient(opts.redisUrl, timeoutMs, boot);
+  const client = opts.cluster ? clusterClient(opts.redisUrl, timeoutMs, boot) : standaloneClient(opts.redisUrl, timeoutMs, boot);
   await connectOrFail(client, opts.redisUrl, timeoutMs);
   boot.connected = true;
   logger.info({ redis: redactUrl(opts.redisUrl), cluster: Boolean(opts.cluster) }, 'connected to Redis');
@@ -94,7 +92,10 @@ function standaloneClient(url: string, timeoutMs: number, boot: BootState): Redi
 function clusterClient(list: string, timeoutMs: number, boot: BootState): RedisClient {
   const nodes: ClusterNode[] = [];
   let auth: Pick<RedisOptions, 'username' | 'password' | 'tls'> = {};
-  for (const raw of list.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const raw of list
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const url = new URL(raw.includes('://') ? raw : `redis://${raw}`);
     nodes.push({ host: url.hostname, port: Number(url.port || 6379) });
     // Cluster nodes share credentials; take them from the first node that names any.

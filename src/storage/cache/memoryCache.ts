@@ -137,9 +137,7 @@ export class MemoryCache implements RecommendationCache {
     this.open();
     if ((await this.liveVersion()) === version) throw new Error(`refusing to delete the live version ${version}`);
     const info = await this.versionInfo(version);
-    const keys = info
-      ? this.keys.versionKeys(version, info.bucketCount)
-      : [this.keys.versionInfo(version), this.keys.versionMeta(version)];
+    const keys = info ? this.keys.versionKeys(version, info.bucketCount) : [this.keys.versionInfo(version), this.keys.versionMeta(version)];
     for (const key of keys) this.store.delete(key);
   }
 

@@ -16,14 +16,7 @@ import type { EventType, StoreEvent } from '../../domain/types';
 import { EVENT_TYPES } from '../../domain/types';
 import { moduleLogger, type Logger } from '../../observability/logger';
 import { bucketOf, type CacheKeys, CATALOG_OVERLAY_TTL_SECONDS } from './keys';
-import type {
-  CatalogOverlay,
-  RecommendationCache,
-  SessionEvent,
-  SessionLimits,
-  UserState,
-  VersionInfo,
-} from './port';
+import type { CatalogOverlay, RecommendationCache, SessionEvent, SessionLimits, UserState, VersionInfo } from './port';
 
 export type RedisClient = Redis | Cluster;
 
@@ -42,9 +35,6 @@ const CLOSE_TIMEOUT_MS = 2000;
 
 type Arg = string | Buffer | number;
 type Op = readonly [command: string, ...args: Arg[]];
-
-
-
 
 /** The Lua scripts, one per file under scripts/ (each file's comment says what it takes and returns). */
 const SWITCH_LIVE_LUA = readScript('switchLive.lua');
@@ -193,11 +183,7 @@ export class RedisCache implements RecommendationCache {
     if (bucketField == null || metaExists !== 1) return false;
     const versionKeys = this.keys.versionKeys(version, Number(bucketField));
 
-    const persisted = await this.batch([
-      ...versionKeys.map((k): Op => ['persist', k]),
-      ['exists', infoKey],
-      ['exists', metaKey],
-    ]);
+    const persisted = await this.batch([...versionKeys.map((k): Op => ['persist', k]), ['exists', infoKey], ['exists', metaKey]]);
     const restoreTtl = async () => {
       if (typeof infoPttl === 'number' && infoPttl > 0) {
         await this.batch(versionKeys.map((k): Op => ['pexpire', k, infoPttl]));
@@ -279,7 +265,13 @@ export class RedisCache implements RecommendationCache {
   }
 
   /** The read script by EVALSHA; a NOSCRIPT reply (the server lost its scripts) loads it and repeats the call once. */
-  private async evalReadUserState(bucket: string, sessionKey: string, boughtKey: string, revKey: string, userId: string): Promise<UserStateReply> {
+  private async evalReadUserState(
+    bucket: string,
+    sessionKey: string,
+    boughtKey: string,
+    revKey: string,
+    userId: string,
+  ): Promise<UserStateReply> {
     // ioredis generates evalshaBuffer (EVALSHA with Buffer replies) at runtime; its typings lack it.
     const client = this.client as Redis & { evalshaBuffer(...args: Array<string | number>): Promise<unknown> };
     for (let loaded = false; ; loaded = true) {

@@ -162,7 +162,9 @@ describe('ResilientCache', () => {
 
   it('classifies transport failures', () => {
     expect(isTransportError(new Error('connect ECONNREFUSED 127.0.0.1:6379'))).toBe(true);
-    expect(isTransportError(Object.assign(new Error('Reached the max retries per request limit'), { name: 'MaxRetriesPerRequestError' }))).toBe(true);
+    expect(
+      isTransportError(Object.assign(new Error('Reached the max retries per request limit'), { name: 'MaxRetriesPerRequestError' })),
+    ).toBe(true);
     expect(isTransportError(new Error('LOADING Redis is loading the dataset in memory'))).toBe(true);
     expect(isTransportError(new Error('refusing to delete the live version v1'))).toBe(false);
   });

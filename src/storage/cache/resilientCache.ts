@@ -43,7 +43,8 @@ class DeadlineError extends Error {
 }
 
 /** Connection-level failures (the cache could not be asked), as opposed to answers that are errors. */
-const TRANSPORT_ERROR = /connection is closed|stream isn't writeable|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|socket closed|CLUSTERDOWN|LOADING|MASTERDOWN|TRYAGAIN|Failed to refresh slots cache|None of startup nodes is available/i;
+const TRANSPORT_ERROR =
+  /connection is closed|stream isn't writeable|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|socket closed|CLUSTERDOWN|LOADING|MASTERDOWN|TRYAGAIN|Failed to refresh slots cache|None of startup nodes is available/i;
 
 export function isTransportError(err: unknown): boolean {
   if (err instanceof DeadlineError || err instanceof CacheUnavailableError) return true;

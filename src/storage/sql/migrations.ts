@@ -90,9 +90,7 @@ export function assertMigrationsOrdered(migrations: readonly Migration[]): void 
 }
 
 async function isApplied(tx: SqlExecutor, version: number): Promise<boolean> {
-  const { rows } = await tx.query<{ found: number }>('SELECT 1 AS found FROM schema_migrations WHERE version = $1', [
-    version,
-  ]);
+  const { rows } = await tx.query<{ found: number }>('SELECT 1 AS found FROM schema_migrations WHERE version = $1', [version]);
   return rows.length > 0;
 }
 
@@ -110,10 +108,7 @@ export async function migrate(client: SqlClient, migrations: readonly Migration[
       await tx.exec(CREATE_MIGRATIONS_TABLE);
       if (await isApplied(tx, migration.version)) return false;
       await tx.exec(migration.sql);
-      await tx.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [
-        migration.version,
-        migration.name,
-      ]);
+      await tx.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [migration.version, migration.name]);
       return true;
     });
     if (didApply) {
@@ -126,12 +121,8 @@ export async function migrate(client: SqlClient, migrations: readonly Migration[
 
 /** The highest applied version, 0 when the database was never migrated. */
 export async function schemaVersion(client: SqlClient): Promise<number> {
-  const { rows: exists } = await client.query<{ present: boolean }>(
-    "SELECT to_regclass('schema_migrations') IS NOT NULL AS present",
-  );
+  const { rows: exists } = await client.query<{ present: boolean }>("SELECT to_regclass('schema_migrations') IS NOT NULL AS present");
   if (!exists[0]?.present) return 0;
-  const { rows } = await client.query<{ version: unknown }>(
-    'SELECT COALESCE(max(version), 0) AS version FROM schema_migrations',
-  );
+  const { rows } = await client.query<{ version: unknown }>('SELECT COALESCE(max(version), 0) AS version FROM schema_migrations');
   return toNumber(rows[0]?.version ?? 0);
 }

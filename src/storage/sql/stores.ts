@@ -193,7 +193,8 @@ export class CopyEventDecoder {
     // view, fav, cart, purchase: the first byte tells them apart.
     const c = buf[t2 + 1];
     const type = c === 118 ? 0 : c === 102 ? 1 : c === 99 ? 2 : c === 112 ? 3 : -1;
-    if (type < 0 || (EVENT_TYPES as readonly string[])[type]!.length !== t3 - t2 - 1) throw new Error(`unknown event type in COPY row: ${buf.toString('utf8', a, b)}`);
+    if (type < 0 || (EVENT_TYPES as readonly string[])[type]!.length !== t3 - t2 - 1)
+      throw new Error(`unknown event type in COPY row: ${buf.toString('utf8', a, b)}`);
     let p = t3 + 1;
     let neg = false;
     if (buf[p] === 45) {
@@ -379,9 +380,7 @@ export class SqlCatalogStore implements CatalogStore {
   }
 
   /** Returns how many items were new to the catalogue. */
-  async ensureItems(
-    items: Array<{ itemId: string; category?: string | null; firstSeen?: number | null }>,
-  ): Promise<number> {
+  async ensureItems(items: Array<{ itemId: string; category?: string | null; firstSeen?: number | null }>): Promise<number> {
     // Merge duplicates first: ON CONFLICT cannot touch one row twice in a statement.
     const merged = new Map<string, { category: string | null; firstSeen: number | null }>();
     for (const item of items) {
@@ -428,10 +427,10 @@ export class SqlCatalogStore implements CatalogStore {
         after === null
           ? (await this.sql.query<ItemRow>(`SELECT ${ITEM_COLUMNS} FROM items ORDER BY item_id LIMIT $1`, [limit])).rows
           : (
-              await this.sql.query<ItemRow>(
-                `SELECT ${ITEM_COLUMNS} FROM items WHERE item_id > $1 ORDER BY item_id LIMIT $2`,
-                [after, limit],
-              )
+              await this.sql.query<ItemRow>(`SELECT ${ITEM_COLUMNS} FROM items WHERE item_id > $1 ORDER BY item_id LIMIT $2`, [
+                after,
+                limit,
+              ])
             ).rows;
       const last = page[page.length - 1];
       if (!last) return;
@@ -524,9 +523,7 @@ export class SqlModelRegistry implements ModelRegistry {
   }
 
   async get(version: string): Promise<ModelVersionRecord | null> {
-    const { rows } = await this.sql.query<ModelRow>(`SELECT ${MODEL_COLUMNS} FROM model_versions WHERE version = $1`, [
-      version,
-    ]);
+    const { rows } = await this.sql.query<ModelRow>(`SELECT ${MODEL_COLUMNS} FROM model_versions WHERE version = $1`, [version]);
     return rows[0] ? toModel(rows[0]) : null;
   }
 
@@ -543,10 +540,7 @@ export class SqlModelRegistry implements ModelRegistry {
       // Without the lock two concurrent publishers would both retire the old version and then
       // collide on the one-live index; with it the second simply wins after the first.
       await tx.query('SELECT pg_advisory_xact_lock($1::bigint)', [MARK_LIVE_LOCK_KEY]);
-      const { rows } = await tx.query<{ version: string }>(
-        'SELECT version FROM model_versions WHERE version = $1 FOR UPDATE',
-        [version],
-      );
+      const { rows } = await tx.query<{ version: string }>('SELECT version FROM model_versions WHERE version = $1 FOR UPDATE', [version]);
       if (rows.length === 0) throw new NotFoundError('model version', version);
       await tx.query("UPDATE model_versions SET status = 'retired' WHERE status = 'live' AND version <> $1", [version]);
       await tx.query("UPDATE model_versions SET status = 'live', published_at = $2::timestamptz WHERE version = $1", [
