@@ -26,7 +26,8 @@ export function configureLogger(level: string, opts: LoggerOptions = {}): Logger
     const stream = pretty({
       colorize: true,
       translateTime: 'SYS:HH:MM:ss',
-      ignore: 'pid,hostname',
+      singleLine: true,
+      ignore: 'pid,hostname,module',
       destination: opts.terminal ?? out,
       sync: true,
     });
