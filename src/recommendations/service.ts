@@ -5,7 +5,7 @@
  * the answer is never empty while the catalogue has an available item. No model runs here.
  */
 import type { RecommendationCache, SessionEvent, UserState } from '../storage/cache/port';
-import type { Policy, FallbackStep, ChainStep } from '../config/policy';
+import type { Policy, ChainStep } from '../config/policy';
 import { assignVariant } from '../experiments/assignment';
 import { encodeRecommendationId } from '../contracts/recommendationId';
 import { type ChainContext, stepLists } from '../contracts/fallbackChain';
@@ -17,7 +17,7 @@ import { NotFoundError, UnavailableError } from '../errors';
 import { CacheUnavailableError } from '../storage/cache/resilientCache';
 import type { LiveVersion, LoadedVersion } from '../live/liveVersion';
 import { blendCandidates, Candidates, CANDIDATES_CAPACITY } from './blend';
-import { AnswerFilter, type FilterCounts } from './answerFilter';
+import { AnswerFilter, AnswerList, type FallbackTrace, type FilterCounts, type ItemProvenance } from './answer';
 
 export interface RecommendRequest {
   userId: string;
@@ -26,23 +26,6 @@ export interface RecommendRequest {
   exclude?: string[];
   /** An item the user is looking at now (product page): its neighbours are blended in. */
   context?: string;
-}
-
-export interface ItemProvenance {
-  itemId: string;
-  source: string;
-  score: number;
-  /** Score parts before blending: cached personal list, live session, context item. */
-  parts: { personal?: number; session?: number; context?: number; fallbackRank?: number };
-  /** Session or context items whose neighbours produced this item. */
-  because?: string[];
-}
-
-export interface FallbackTrace {
-  step: FallbackStep | 'catalogue';
-  /** The step's quota, null when uncapped. */
-  max: number | null;
-  served: number;
 }
 
 export interface Recommendation {
@@ -174,88 +157,12 @@ export class RecommendationService {
     const filter = this.filter;
     filter.begin(v, this.boughtItems(v, rec, state), this.excludedItems(v, req.exclude), categoryFilter, cap);
 
-    const items: RankedItem[] = [];
-    const provenance: ItemProvenance[] = [];
-    const push = (i: number, score: number, source: string, parts?: ItemProvenance['parts'], because?: string[]) => {
-      filter.take(i);
-      const itemId = meta.itemIds[i];
-      const rounded = Math.round(score * 1e6) / 1e6;
-      items.push({ itemId, score: rounded, source });
-      if (trace) provenance.push({ itemId, source, score: rounded, parts: parts!, ...(because?.length ? { because } : {}) });
-    };
-
-    // 1. Personal list blended with the live session and the page context, best total first
-    //    (ties: smaller item index).
+    const answer = new AnswerList(v, filter, req.limit, trace);
     const out = trace ? new Candidates(rec?.items.length ?? 0) : this.scratch;
-    const c = blendCandidates(out, v, rec, state.session, sessionWeight, req.context, trace);
-    const { total } = c;
-    for (let p = 0; p < c.size; p++) {
-      const i = c.item[p];
-      total[p] = (c.personal[p] + c.session[p] + c.context[p]) * (meta.itemNew?.[i] ? 1 + newArrivalBoost : 1);
-    }
-    const before = (a: number, b: number) => total[b] - total[a] || c.item[a] - c.item[b];
-    // The personal list alone comes already in this order: check (linear) before sorting. null: the
-    // positions are the order.
-    let order: number[] | null = null;
-    for (let p = 1; p < c.size && order === null; p++) {
-      if (before(p - 1, p) > 0) order = Array.from({ length: c.size }, (_, q) => q).sort(before);
-    }
-    for (let k = 0; k < c.size; k++) {
-      if (items.length >= req.limit) break;
-      const p = order === null ? k : order[k];
-      const i = c.item[p];
-      if (!filter.accept(i)) continue;
-      const personal = c.personal[p];
-      const session = c.session[p];
-      const context = c.context[p];
-      const source =
-        context > personal && context >= session ? 'context' : session > personal ? 'session' : (c.personalSource[p] ?? 'itemcf');
-      if (!trace) {
-        push(i, total[p], source);
-        continue;
-      }
-      const parts: ItemProvenance['parts'] = {};
-      if (personal) parts.personal = personal;
-      if (session) parts.session = session;
-      if (context) parts.context = context;
-      const because = c.because[p];
-      push(i, total[p], source, parts, because ? [...because] : undefined);
-    }
-
-    // 2. The segment's fallback chain, in order; `popular` is always last.
-    const fallbacks: FallbackTrace[] = [];
-    const personalCount = items.length;
-    let floor = items.length ? items[items.length - 1].score : 1;
-    const chainContext = this.chainContext(v, segment, rec, state.session, categoryFilter);
-    for (const { step, max } of chain) {
-      if (items.length >= req.limit) break;
-      const { source, lists } = stepLists(meta, step, chainContext);
-      let served = 0;
-      for (const list of lists) {
-        for (let r = 0; r < list.length && items.length < req.limit && (max === null || served < max); r++) {
-          const i = list[r];
-          if (!filter.accept(i)) continue;
-          floor *= 0.98;
-          push(i, floor, source, trace ? { fallbackRank: r } : undefined);
-          served++;
-        }
-      }
-      if (trace) fallbacks.push({ step, max, served });
-      if (served) this.metrics?.fallbackServed(segment, step, served);
-    }
-    // 3. Safety net: any available item, so the shelf is never empty while the catalogue is not.
-    if (items.length < req.limit) {
-      let served = 0;
-      for (let i = 0; i < meta.itemIds.length && items.length < req.limit; i++) {
-        if (!filter.accept(i)) continue;
-        floor *= 0.98;
-        push(i, floor, 'popular', trace ? {} : undefined);
-        served++;
-      }
-      if (trace) fallbacks.push({ step: 'catalogue', max: null, served });
-      if (served) this.metrics?.fallbackServed(segment, 'catalogue', served);
-    }
-    if (items.length > personalCount) this.metrics?.fallbackAnswer(segment);
+    this.takeBlended(answer, blendCandidates(out, v, rec, state.session, sessionWeight, req.context, trace), newArrivalBoost);
+    const personalCount = answer.items.length;
+    const fallbacks = this.takeFallbacks(answer, chain, segment, this.chainContext(v, segment, rec, state.session, categoryFilter));
+    if (answer.items.length > personalCount) this.metrics?.fallbackAnswer(segment);
 
     return {
       userId: req.userId,
@@ -270,16 +177,93 @@ export class RecommendationService {
       }),
       variant: assignment.variant,
       degraded,
-      items,
+      items: answer.items,
       known: rec !== null,
       features: rec?.features ?? null,
       categories: trace ? (rec?.categories ?? []).map((c) => meta.categories[c]).filter((c) => c !== undefined) : [],
       session: state.session,
       chain,
-      provenance,
+      provenance: answer.provenance,
       fallbacks,
       filtered: filter.counts,
     };
+  }
+
+  /**
+   * The blended candidates, best total first (ties: smaller item index), new arrivals boosted,
+   * each named after its strongest part.
+   */
+  private takeBlended(answer: AnswerList, c: Candidates, newArrivalBoost: number): void {
+    const itemNew = answer.filter.version().meta.itemNew;
+    const { total } = c;
+    for (let p = 0; p < c.size; p++) {
+      total[p] = (c.personal[p] + c.session[p] + c.context[p]) * (itemNew?.[c.item[p]] ? 1 + newArrivalBoost : 1);
+    }
+    const before = (a: number, b: number) => total[b] - total[a] || c.item[a] - c.item[b];
+    // The personal list alone comes already in this order: check (linear) before sorting. null: the
+    // positions are the order.
+    let order: number[] | null = null;
+    for (let p = 1; p < c.size && order === null; p++) {
+      if (before(p - 1, p) > 0) order = Array.from({ length: c.size }, (_, q) => q).sort(before);
+    }
+    for (let k = 0; k < c.size && !answer.full; k++) {
+      const p = order === null ? k : order[k];
+      const i = c.item[p];
+      if (!answer.filter.accept(i)) continue;
+      const personal = c.personal[p];
+      const session = c.session[p];
+      const context = c.context[p];
+      const source =
+        context > personal && context >= session ? 'context' : session > personal ? 'session' : (c.personalSource[p] ?? 'itemcf');
+      if (!answer.trace) {
+        answer.push(i, total[p], source);
+        continue;
+      }
+      const parts: ItemProvenance['parts'] = {};
+      if (personal) parts.personal = personal;
+      if (session) parts.session = session;
+      if (context) parts.context = context;
+      const because = c.because[p];
+      answer.push(i, total[p], source, parts, because ? [...because] : undefined);
+    }
+  }
+
+  /**
+   * The segment's fallback chain in order (`popular` is always last), then any available item, so
+   * the shelf is never empty while the catalogue is not. Returns what each step served when tracing.
+   */
+  private takeFallbacks(answer: AnswerList, chain: ChainStep[], segment: Segment, context: ChainContext): FallbackTrace[] {
+    const { meta } = answer.filter.version();
+    const fallbacks: FallbackTrace[] = [];
+    let floor = answer.lastScore();
+    for (const { step, max } of chain) {
+      if (answer.full) break;
+      const { source, lists } = stepLists(meta, step, context);
+      let served = 0;
+      for (const list of lists) {
+        for (let r = 0; r < list.length && !answer.full && (max === null || served < max); r++) {
+          const i = list[r];
+          if (!answer.filter.accept(i)) continue;
+          floor *= 0.98;
+          answer.push(i, floor, source, answer.trace ? { fallbackRank: r } : undefined);
+          served++;
+        }
+      }
+      if (answer.trace) fallbacks.push({ step, max, served });
+      if (served) this.metrics?.fallbackServed(segment, step, served);
+    }
+    if (!answer.full) {
+      let served = 0;
+      for (let i = 0; i < meta.itemIds.length && !answer.full; i++) {
+        if (!answer.filter.accept(i)) continue;
+        floor *= 0.98;
+        answer.push(i, floor, 'popular', answer.trace ? {} : undefined);
+        served++;
+      }
+      if (answer.trace) fallbacks.push({ step: 'catalogue', max: null, served });
+      if (served) this.metrics?.fallbackServed(segment, 'catalogue', served);
+    }
+    return fallbacks;
   }
 
   /** The caller's exclusions as item indices; null when none. */

@@ -1,9 +1,29 @@
 /**
- * Which items one answer may still show: not taken yet, not bought, not excluded by the caller, in
- * the requested category, available now, and under the per-category cap. Counts what each rule
- * filtered, for /debug.
+ * One answer as it is built: which items it may still show (AnswerFilter: not taken yet, not
+ * bought, not excluded by the caller, in the requested category, available now, under the
+ * per-category cap; counting what each rule filtered, for /debug) and the items taken so far with
+ * their provenance (AnswerList).
  */
+import type { FallbackStep } from '../config/policy';
+import type { RankedItem } from '../domain/types';
 import type { LiveVersion, LoadedVersion } from '../live/liveVersion';
+
+export interface ItemProvenance {
+  itemId: string;
+  source: string;
+  score: number;
+  /** Score parts before blending: cached personal list, live session, context item. */
+  parts: { personal?: number; session?: number; context?: number; fallbackRank?: number };
+  /** Session or context items whose neighbours produced this item. */
+  because?: string[];
+}
+
+export interface FallbackTrace {
+  step: FallbackStep | 'catalogue';
+  /** The step's quota, null when uncapped. */
+  max: number | null;
+  served: number;
+}
 
 export interface FilterCounts {
   bought: number;
@@ -60,7 +80,7 @@ class AnswerMarks {
 /** One instance per service serves every answer (answers are composed synchronously, one at a time). */
 export class AnswerFilter {
   private readonly marks = new AnswerMarks();
-  private version: LoadedVersion | null = null;
+  private loaded: LoadedVersion | null = null;
   private bought: Set<number> | null = null;
   private excluded: Set<number> | null = null;
   private categoryFilter: number | undefined;
@@ -80,7 +100,7 @@ export class AnswerFilter {
     categoryFilter: number | undefined,
     cap: number | null,
   ): void {
-    this.version = v;
+    this.loaded = v;
     this.bought = bought;
     this.excluded = excluded;
     this.categoryFilter = categoryFilter;
@@ -90,7 +110,7 @@ export class AnswerFilter {
   }
 
   accept(i: number): boolean {
-    const v = this.version!;
+    const v = this.loaded!;
     const counts = this.counts;
     if (this.marks.isTaken(i)) return false;
     if (this.bought?.has(i)) return (counts.bought++, false);
@@ -101,8 +121,44 @@ export class AnswerFilter {
     return true;
   }
 
+  /** The version the answer is built from. */
+  version(): LoadedVersion {
+    return this.loaded!;
+  }
+
   /** Marks item `i` as shown. */
   take(i: number): void {
-    this.marks.take(i, this.version!.meta.itemCategory[i]);
+    this.marks.take(i, this.loaded!.meta.itemCategory[i]);
+  }
+}
+
+/** The items an answer has taken, best first, and (when tracing) why each is there. */
+export class AnswerList {
+  readonly items: RankedItem[] = [];
+  readonly provenance: ItemProvenance[] = [];
+
+  constructor(
+    private readonly version: LoadedVersion,
+    readonly filter: AnswerFilter,
+    readonly limit: number,
+    readonly trace: boolean,
+  ) {}
+
+  get full(): boolean {
+    return this.items.length >= this.limit;
+  }
+
+  /** The score of the last item taken, 1 while empty (fallback items score below it). */
+  lastScore(): number {
+    return this.items.length ? this.items[this.items.length - 1].score : 1;
+  }
+
+  /** Appends item `i` (already accepted by the filter); `parts` and `because` only matter when tracing. */
+  push(i: number, score: number, source: string, parts?: ItemProvenance['parts'], because?: string[]): void {
+    this.filter.take(i);
+    const itemId = this.version.meta.itemIds[i];
+    const rounded = Math.round(score * 1e6) / 1e6;
+    this.items.push({ itemId, score: rounded, source });
+    if (this.trace) this.provenance.push({ itemId, source, score: rounded, parts: parts!, ...(because?.length ? { because } : {}) });
   }
 }
