@@ -63,7 +63,7 @@ export function createApp(rt: Runtime): Express {
   // The default limit (1 MiB) fits 1,000 events with 256-character ids comfortably.
   app.use(express.json({ limit: sec.maxBodyBytes, strict: true, type: ['application/json', 'application/*+json'] }));
 
-  app.use(healthRoutes({ db: rt.db, cache: rt.cache, live: rt.live, draining: () => rt.draining }));
+  app.use(healthRoutes(rt.health));
   app.get('/metrics', async (_req, res) => {
     res.set('Content-Type', rt.metrics.registry.contentType);
     res.send(await rt.metrics.registry.metrics());

@@ -14,6 +14,7 @@ import { EventService } from '../events/service';
 import { CatalogService } from '../catalog/service';
 import { FeedbackService } from '../feedback/service';
 import { ExperimentService } from '../experiments/service';
+import { HealthService } from '../health/service';
 import { DebugService } from '../debug/service';
 import { Metrics } from '../observability/metrics';
 import { type Logger, rootLogger } from '../observability/logger';
@@ -29,6 +30,7 @@ export interface Runtime {
   catalog: CatalogService;
   feedback: FeedbackService;
   experiments: ExperimentService;
+  health: HealthService;
   debug: DebugService;
   metrics: Metrics;
   /** Set on SIGTERM: /readyz answers 503 while in-flight requests drain. */
@@ -78,7 +80,7 @@ export function buildRuntime(
   const live = new LiveVersion(cache, logger.child({ module: 'live-version' }), opts.pollMs ?? 1000, (v) => metrics.setLiveVersion(v));
   const recommendations = new RecommendationService(cache, live, config.policy, metrics);
   const feedback = new FeedbackService(cache, config.policy, logger.child({ module: 'feedback' }), metrics);
-  return {
+  const runtime: Runtime = {
     config,
     logger,
     db,
@@ -92,11 +94,13 @@ export function buildRuntime(
     catalog: new CatalogService(db, cache, logger.child({ module: 'catalog' })),
     experiments: new ExperimentService(cache, config.policy),
     debug: new DebugService(db, cache, live, recommendations, config.policy),
+    health: new HealthService({ db, cache, live, draining: () => runtime.draining }),
     close: async () => {
       live.stop();
       await Promise.allSettled([cache.close(), db.close()]);
     },
   };
+  return runtime;
 }
 
 /** Embedded storage migrates itself; a real PostgreSQL must be migrated explicitly (`recs migrate`). */
