@@ -1,7 +1,7 @@
 /**
  * Development aid: measures EASE (Steck 2019, the closed-form learned item-item model) beside the
  * project's item-item CF on ml-100k, on the validation folds carved from the `loo` training part
- * (tuning.ts; the protocol's test items are never looked at). Each model's neighbour rows feed the
+ * (training/tuning/; the protocol's test items are never looked at). Each model's neighbour rows feed the
  * same Ranker with the itemcf-only blend, so only the item-item weights differ.
  *
  *   B = I - P diag(1 / diag(P)),   P = (G + lambda I)^-1,   G = X^T X

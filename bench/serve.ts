@@ -8,7 +8,7 @@
  * publishes a model trained on a generated storefront (on-disk PGlite in a temp dir, 50
  * recommendations per user) and measures Redis bytes per user. Then starts, each in its own process:
  *   (a) a bare Express app whose one route does one ioredis GET of a 400-byte value (the ceiling),
- *   (a2) the same app on the service's HTTP server construction (src/serving/httpServer.ts: requests
+ *   (a2) the same app on the service's HTTP server construction (src/http/httpServer.ts: requests
  *        and responses with their per-request properties declared up front), which lifts that
  *        ceiling itself: b/a2 is the service's own overhead over one GET on equal footing,
  *   (b/c) the real service (`recs serve` as the README recommends for production: LOG_LEVEL=info,

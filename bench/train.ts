@@ -6,7 +6,7 @@
  *
  * Per size: a throwaway PostgreSQL (initdb, fsync off; as root run as the `postgres` user) and
  * Redis (redis-server) are started, the data is generated straight into PostgreSQL (COPY), then the
- * nightly pipeline runs stage by stage exactly as `recs train --publish` runs it (training/
+ * nightly pipeline runs stage by stage exactly as `recs train --publish` runs it (training/job/
  * pipeline.ts): load (COPY TO STDOUT decoded into typed arrays), holdout evaluation, tuning,
  * embeddings, item-item, segments, fallback lists, per-user lists (ranked and written to
  * lists.bin), publish to Redis. Prints time and peak RSS per stage, time per event, and the ratio

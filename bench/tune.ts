@@ -1,6 +1,6 @@
 /**
  * Development aid for the ranking blend: on each benchmark dataset, carves the validation split
- * from the protocol's training part (tuning.ts), runs the coordinate search there and prints the
+ * from the protocol's training part (training/tuning/), runs the coordinate search there and prints the
  * validation figures next to the test figures of the same settings. Choices are made on the
  * validation column only; the test column is for reporting.
  *

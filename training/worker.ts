@@ -1,5 +1,5 @@
 /**
- * The training worker (parallel.ts starts it): runs the jobs below on shared typed arrays. Each job
+ * The training worker (parallel/pool.ts starts it): runs the jobs below on shared typed arrays. Each job
  * calls the very functions the main thread calls, so a chunk computed here equals the same chunk
  * computed there.
  */

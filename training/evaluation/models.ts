@@ -76,7 +76,7 @@ export function evaluateSplit(
       fitSeconds = name === 'itemcf' ? fitted.timings.matrix + fitted.timings.itemcf : sumTimings(fitted.timings) + extraFitSeconds;
       // Bare itemcf lists are not filled from the fallbacks; published ones are. scoreCases ranks
       // on the main thread unless the model and the split are large (then on every thread,
-      // parallelRank.ts, summed in case order: the same metrics).
+      // evaluation/scoreCases.ts, summed in case order: the same metrics).
       const fill = name !== 'itemcf';
       score = () => scoreCases(split, model, K_MAX, fill);
     }

@@ -1,6 +1,6 @@
 /**
  * One user's cached value (ranked list plus the facts the service filters and falls back with).
- * Free of TF.js imports: worker threads compute lists with it (parallelRank.ts).
+ * Free of TF.js imports: worker threads compute lists with it (ranking/parallelLists.ts).
  */
 import { SEGMENTS } from '../../src/domain/types';
 import type { UserRecommendations } from '../../src/contracts/packedList';
