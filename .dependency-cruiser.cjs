@@ -11,7 +11,7 @@ const KERNEL = [
   ['live', 'http', 'ingest'],
   ['sample'],
 ];
-const FEATURES = ['recommendations', 'events', 'catalog', 'feedback', 'experiments', 'debug', 'console', 'health'];
+const FEATURES = ['recommendations', 'events', 'catalog', 'feedback', 'experiments', 'growth', 'debug', 'console', 'health'];
 /** training/ layers, lowest first. */
 const TRAINING = [['parallel'], ['data'], ['models'], ['ranking'], ['evaluation'], ['tuning'], ['recipe.ts'], ['job'], ['worker.ts']];
 

@@ -3,7 +3,8 @@
  * an operator may override any part with a JSON file named by RECS_CONFIG_FILE.
  */
 import { z } from 'zod';
-import { SEGMENTS } from '../domain/types';
+import { EVENT_TYPES, PLACEMENTS, PRICE_BANDS, SEGMENTS } from '../domain/types';
+import { experimentTag } from '../util/hash';
 
 /** Fallback steps a segment's chain may use. `popular` (global) is always appended last. */
 export const FALLBACK_STEPS = [
@@ -49,6 +50,32 @@ const variantSchema = z
   })
   .strict();
 export type Variant = z.output<typeof variantSchema>;
+
+const isoTime = z.string().refine((v) => Number.isFinite(Date.parse(v)), 'must be an ISO-8601 time');
+
+/**
+ * One experiment: its variants split the shoppers it applies to by hash(salt, userId). It applies
+ * to a shopper in one of `segments` (all when omitted), carrying every profile `tags` value, on
+ * `placement` (all when omitted), between `start` and `stop`.
+ */
+const experimentSchema = z
+  .object({
+    name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - (1..64)'),
+    salt: z.string().min(1).max(128),
+    segments: z.array(z.enum(SEGMENTS)).min(1).optional(),
+    tags: z
+      .object({ priceBand: z.enum(PRICE_BANDS).optional(), dominantEventType: z.enum(EVENT_TYPES).optional() })
+      .strict()
+      .optional(),
+    placement: z.enum(PLACEMENTS).optional(),
+    start: isoTime.optional(),
+    stop: isoTime.optional(),
+    variants: z.array(variantSchema).min(2).max(10),
+  })
+  .strict();
+export type Experiment = z.output<typeof experimentSchema>;
+/** Profile tags an experiment may target. */
+export type ProfileTags = NonNullable<Experiment['tags']>;
 
 export const policySchema = z
   .object({
@@ -131,21 +158,18 @@ export const policySchema = z
         newArrivalBoost: z.number().min(0).max(10),
       })
       .strict(),
-    /** One A/B experiment: users split deterministically by hash(salt, userId) over the variants. */
-    experiment: z
-      .object({
-        name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - (1..64)'),
-        salt: z.string().min(1).max(128),
-        variants: z.array(variantSchema).min(2).max(10),
-      })
-      .strict()
-      .nullable(),
+    /** Experiments, first applicable one per placement wins (see experimentSchema). */
+    experiments: z.array(experimentSchema).max(20),
+    /** One experiment applying to everyone: the earlier form, read as the first of `experiments`. */
+    experiment: experimentSchema.nullable(),
     feedback: z
       .object({
         /** A purchase within this many seconds after a click on the same item is attributed to it. */
         clickAttributionSeconds: z.number().int().positive(),
-        /** Experiment counters live this long after their last update. */
+        /** Outcome counters not yet flushed to the database live this long after their last update. */
         countersTtlSeconds: z.number().int().positive(),
+        /** How often the service flushes outcome counters into the database (at least once a minute). */
+        flushSeconds: z.number().int().min(1).max(60),
       })
       .strict(),
     serving: z
@@ -257,8 +281,9 @@ export const DEFAULT_POLICY: Policy = {
     sessionWeight: 1,
   },
   rules: { maxPerCategory: null, newArrivalBoost: 0.1 },
+  experiments: [],
   experiment: null,
-  feedback: { clickAttributionSeconds: 24 * 3600, countersTtlSeconds: 90 * 24 * 3600 },
+  feedback: { clickAttributionSeconds: 24 * 3600, countersTtlSeconds: 90 * 24 * 3600, flushSeconds: 30 },
   gate: { tolerance: 0.02, driftTolerance: 0.3 },
   cache: {
     previousVersionTtlSeconds: 3 * 24 * 3600,
@@ -300,10 +325,24 @@ export function buildPolicy(override?: unknown): Policy {
     if (!last || last.step !== 'popular' || last.max !== null) c.push({ step: 'popular', max: null });
   };
   for (const s of SEGMENTS) ensurePopular(parsed.data.fallbacks[s]);
-  for (const v of parsed.data.experiment?.variants ?? []) {
-    for (const s of SEGMENTS) if (v.fallbacks?.[s]) ensurePopular(v.fallbacks[s]!);
+  const policy = parsed.data;
+  if (policy.experiment) {
+    policy.experiments = [policy.experiment, ...policy.experiments];
+    policy.experiment = null;
   }
-  const names = parsed.data.experiment?.variants.map((v) => v.name) ?? [];
-  if (new Set(names).size !== names.length) throw new Error('invalid recommendation policy: experiment.variants: names must be unique');
-  return parsed.data;
+  const tags = new Map<number, string>();
+  policy.experiments.forEach((exp, x) => {
+    const where = `invalid recommendation policy: experiments.${x}`;
+    for (const v of exp.variants) {
+      for (const s of SEGMENTS) if (v.fallbacks?.[s]) ensurePopular(v.fallbacks[s]!);
+    }
+    const names = exp.variants.map((v) => v.name);
+    if (new Set(names).size !== names.length) throw new Error(`${where}.variants: names must be unique`);
+    if (exp.start && exp.stop && Date.parse(exp.stop) <= Date.parse(exp.start)) throw new Error(`${where}.stop: must be after start`);
+    // Recommendation ids carry a 16-bit tag of the experiment's name: two experiments may not share one.
+    const tag = experimentTag(exp.name);
+    if (tags.has(tag)) throw new Error(`${where}.name: '${exp.name}' clashes with '${tags.get(tag)}' (rename one)`);
+    tags.set(tag, exp.name);
+  });
+  return policy;
 }

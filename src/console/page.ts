@@ -544,45 +544,67 @@ const SCRIPT = String.raw`
       h('div', { class: 'muted', style: { 'font-size': '12px' } }, '95% CI [' + signedPct(d.ci95[0]) + ', ' + signedPct(d.ci95[1]) + ']'),
       h('div', { class: 'muted', style: { 'font-size': '12px' } }, 'p = ' + pval(d.pValue)));
   }
+  function money(x) { return typeof x === 'number' ? x.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 }) : '–'; }
+  function moneyDiffCell(d) {
+    if (!d) return h('td', { class: 'muted' }, 'control');
+    var sig = d.ci95[0] > 0 || d.ci95[1] < 0;
+    return h('td', { class: 'num' },
+      h('strong', { class: sig ? (d.diff > 0 ? 'badge good' : 'badge bad') : '' }, (d.diff > 0 ? '+' : '') + money(d.diff)),
+      h('div', { class: 'muted', style: { 'font-size': '12px' } }, '95% CI [' + money(d.ci95[0]) + ', ' + money(d.ci95[1]) + ']'));
+  }
+  function targeting(cfg) {
+    if (!cfg) return 'no longer configured';
+    var parts = [];
+    parts.push(cfg.segments ? 'segments ' + cfg.segments.join(', ') : 'every segment');
+    if (cfg.tags) Object.keys(cfg.tags).forEach(function (k) { parts.push(k + ' = ' + cfg.tags[k]); });
+    parts.push(cfg.placement ? 'placement ' + cfg.placement : 'every placement');
+    if (cfg.start || cfg.stop) parts.push((cfg.start || '…') + ' → ' + (cfg.stop || '…'));
+    return parts.join(' · ');
+  }
+  function variantRows(rows, v, control) {
+    rows.appendChild(h('tr', { testid: 'ab-variant', 'data-variant': v.variant },
+      h('td', null, h('strong', { class: 'mono' }, v.variant), v.variant === control ? [' ', h('span', { class: 'badge' }, 'control')] : null),
+      h('td', { class: 'num' }, intf(v.impressions)), h('td', { class: 'num' }, intf(v.clicks)), h('td', { class: 'num' }, intf(v.purchases)),
+      h('td', { class: 'num' }, pct(v.ctr)), h('td', { class: 'num' }, pct(v.conversion)), h('td', { class: 'num' }, money(v.revenuePerThousand)),
+      diffCell(v.vsControl && v.vsControl.ctr), diffCell(v.vsControl && v.vsControl.conversion), moneyDiffCell(v.vsControl && v.vsControl.revenuePerThousand)));
+    (v.segments || []).forEach(function (s) {
+      rows.appendChild(h('tr', { class: 'sub', testid: 'ab-segment' },
+        h('td', null, '↳ ' + s.segment),
+        h('td', { class: 'num' }, intf(s.impressions)), h('td', { class: 'num' }, intf(s.clicks)), h('td', { class: 'num' }, intf(s.purchases)),
+        h('td', { class: 'num' }, pct(s.ctr)), h('td', { class: 'num' }, pct(s.conversion)), h('td', { class: 'num' }, money(s.revenuePerThousand)), h('td'), h('td'), h('td')));
+    });
+  }
+  function variantTable(variants, control) {
+    var rows = h('tbody');
+    variants.forEach(function (v) { variantRows(rows, v, control); });
+    return h('div', { style: { 'overflow-x': 'auto' } }, h('table', { testid: 'ab-table' },
+      h('thead', null, h('tr', null, h('th', null, 'Variant / segment'), h('th', { class: 'num' }, 'Impressions'), h('th', { class: 'num' }, 'Clicks'),
+        h('th', { class: 'num' }, 'Purchases'), h('th', { class: 'num' }, 'CTR'), h('th', { class: 'num' }, 'Conversion'), h('th', { class: 'num' }, 'Revenue / 1,000'),
+        h('th', { class: 'num' }, 'Δ CTR vs control'), h('th', { class: 'num' }, 'Δ conversion vs control'), h('th', { class: 'num' }, 'Δ revenue / 1,000'))),
+      rows));
+  }
   function loadExperiments() {
     var box = clear($('ab-body'));
     box.appendChild(h('p', { class: 'loading' }, 'Loading the A/B report…'));
     return api('/debug/experiments').then(function (d) {
       loaded.ab = true;
       clear(box);
-      var cfg = d.config;
-      var head = h('div', { class: 'panel' },
-        h('h2', null, 'A/B report'),
-        kv([
-          ['Experiment', d.experiment ? h('code', { testid: 'experiment-name' }, d.experiment) : h('span', { class: 'muted', testid: 'experiment-name' }, 'none configured (every answer counts as ' + d.control + ')')],
-          ['Control', h('code', null, d.control)],
-          cfg && cfg.variants ? ['Split', cfg.variants.map(function (v) { return v.name + ' ×' + v.weight; }).join(' · ')] : null,
-        ]),
-        h('p', { class: 'muted', style: { 'margin-bottom': 0, 'font-size': '12px' } },
-          'CTR = clicks / impressions; conversion = purchases / impressions. Differences are variant minus control with a 95% normal-approximation CI and a two-sided two-proportion z-test p-value.'));
-      var rows = h('tbody');
-      d.variants.forEach(function (v) {
-        rows.appendChild(h('tr', { testid: 'ab-variant', 'data-variant': v.variant },
-          h('td', null, h('strong', { class: 'mono' }, v.variant), v.variant === d.control ? [' ', h('span', { class: 'badge' }, 'control')] : null),
-          h('td', { class: 'num' }, intf(v.impressions)), h('td', { class: 'num' }, intf(v.clicks)), h('td', { class: 'num' }, intf(v.purchases)),
-          h('td', { class: 'num' }, pct(v.ctr)), h('td', { class: 'num' }, pct(v.conversion)),
-          diffCell(v.vsControl && v.vsControl.ctr), diffCell(v.vsControl && v.vsControl.conversion)));
-        (v.segments || []).forEach(function (s) {
-          rows.appendChild(h('tr', { class: 'sub', testid: 'ab-segment' },
-            h('td', null, '↳ ' + s.segment),
-            h('td', { class: 'num' }, intf(s.impressions)), h('td', { class: 'num' }, intf(s.clicks)), h('td', { class: 'num' }, intf(s.purchases)),
-            h('td', { class: 'num' }, pct(s.ctr)), h('td', { class: 'num' }, pct(s.conversion)), h('td'), h('td')));
-        });
-      });
-      var anyData = d.variants.some(function (v) { return v.impressions || v.clicks || v.purchases; });
-      box.appendChild(head);
       box.appendChild(h('div', { class: 'panel' },
-        anyData ? null : h('p', { class: 'notice info' }, 'No feedback recorded yet: the storefront reports impressions, clicks and purchases through POST /v1/feedback.'),
-        h('div', { style: { 'overflow-x': 'auto' } }, h('table', { testid: 'ab-table' },
-          h('thead', null, h('tr', null, h('th', null, 'Variant / segment'), h('th', { class: 'num' }, 'Impressions'), h('th', { class: 'num' }, 'Clicks'),
-            h('th', { class: 'num' }, 'Purchases'), h('th', { class: 'num' }, 'CTR'), h('th', { class: 'num' }, 'Conversion'),
-            h('th', { class: 'num' }, 'Δ CTR vs control'), h('th', { class: 'num' }, 'Δ conversion vs control'))),
-          rows))));
+        h('h2', null, 'Experiments'),
+        h('p', { class: 'muted', style: { 'margin-bottom': 0, 'font-size': '12px' } },
+          'CTR = clicks / impressions; conversion = attributed purchases / impressions; revenue per 1,000 impressions from the items\' prices. Differences are variant minus control (the first variant) with a 95% normal-approximation CI; CTR and conversion also carry a two-sided two-proportion z-test p-value.')));
+      if (!d.experiments.length) box.appendChild(h('p', { class: 'notice info', testid: 'experiment-name' }, 'No experiment configured: every answer counts as default.'));
+      d.experiments.forEach(function (e) {
+        var anyData = e.variants.some(function (v) { return v.impressions || v.clicks || v.purchases; });
+        box.appendChild(h('div', { class: 'panel', testid: 'ab-experiment', 'data-experiment': e.name },
+          kv([['Experiment', h('code', { testid: 'experiment-name' }, e.name)], ['Aimed at', h('span', { testid: 'experiment-targeting' }, targeting(e.config))], ['Control', h('code', null, e.control)]]),
+          anyData ? null : h('p', { class: 'notice info' }, 'No feedback recorded yet: the storefront reports impressions, clicks and purchases through POST /v1/feedback.'),
+          variantTable(e.variants, e.control)));
+      });
+      var out = d.outside;
+      if (out.impressions || out.clicks || out.purchases) {
+        box.appendChild(h('div', { class: 'panel', testid: 'ab-outside' }, h('h2', null, 'Outside experiments'), variantTable([Object.assign({ variant: 'default' }, out)], 'default')));
+      }
     }).catch(function (e) { clear(box); handleError(e, 'A/B report'); });
   }
 

@@ -3,16 +3,17 @@
  * which segment, whose list) travels inside the id, so answering a request writes nothing.
  *
  * `r` + base64url(18 bytes): u8 format | u32 issued (epoch s) | u16 experiment tag | u8 variant
- * index (255 = none) | u8 segment code | u32 user key | 2 bytes random per process | u24 counter.
+ * index (255 = none) | u8 segment code + 16 x placement code | u32 user key | 2 bytes random per
+ * process | u24 counter. Format 1 ids (no placement) read as `home`.
  * (A per-process counter behind a random process tag keeps ids distinct without drawing random
  * bytes for every answer.)
  */
 import { randomBytes } from 'crypto';
-import { SEGMENTS, type Segment } from '../domain/types';
-import { fnv1a32 } from '../util/hash';
+import { PLACEMENTS, SEGMENTS, type Placement, type Segment } from '../domain/types';
+import { experimentTag, fnv1a32 } from '../util/hash';
 import { segmentCode } from './packedList';
 
-const FORMAT = 1;
+const FORMAT = 2;
 const BYTES = 18;
 const NO_VARIANT = 255;
 const PROCESS_TAG = randomBytes(2).readUInt16BE(0);
@@ -23,16 +24,13 @@ export interface RecommendationRef {
   experimentTag: number;
   variantIndex: number;
   segment: Segment;
+  placement: Placement;
   /** Hex of a 32-bit hash of the user id: links a click to the user's later purchase event. */
   userKey: string;
 }
 
 export function userKeyOf(userId: string): string {
   return fnv1a32(userId).toString(16).padStart(8, '0');
-}
-
-export function experimentTag(name: string | null): number {
-  return name ? fnv1a32(name) & 0xffff : 0;
 }
 
 /** Scratch for encodeRecommendationId (synchronous, so one buffer serves every answer). */
@@ -43,13 +41,14 @@ export function encodeRecommendationId(ref: {
   experiment: string | null;
   variantIndex: number;
   segment: Segment;
+  placement?: Placement;
   userId: string;
 }): string {
   idBytes.writeUInt8(FORMAT, 0);
   idBytes.writeUInt32BE(Math.floor(ref.issuedAt / 1000) >>> 0, 1);
   idBytes.writeUInt16BE(experimentTag(ref.experiment), 5);
   idBytes.writeUInt8(ref.variantIndex < 0 ? NO_VARIANT : ref.variantIndex, 7);
-  idBytes.writeUInt8(segmentCode(ref.segment), 8);
+  idBytes.writeUInt8(segmentCode(ref.segment) | (PLACEMENTS.indexOf(ref.placement ?? 'home') << 4), 8);
   idBytes.writeUInt32BE(fnv1a32(ref.userId), 9);
   idBytes.writeUInt16BE(PROCESS_TAG, 13);
   counter = (counter + 1) & 0xffffff;
@@ -61,15 +60,18 @@ export function encodeRecommendationId(ref: {
 export function decodeRecommendationId(id: string): RecommendationRef | null {
   if (typeof id !== 'string' || id.length !== 25 || id[0] !== 'r' || !/^[A-Za-z0-9_-]+$/.test(id.slice(1))) return null;
   const b = Buffer.from(id.slice(1), 'base64url');
-  if (b.length !== BYTES || b.readUInt8(0) !== FORMAT) return null;
-  const segment = SEGMENTS[b.readUInt8(8)];
-  if (!segment) return null;
+  const format = b.length === BYTES ? b.readUInt8(0) : 0;
+  if (format !== 1 && format !== FORMAT) return null;
+  const segment = SEGMENTS[b.readUInt8(8) & 0x0f];
+  const placement = format === 1 ? 'home' : PLACEMENTS[b.readUInt8(8) >> 4];
+  if (!segment || !placement || (format === 1 && b.readUInt8(8) > 0x0f)) return null;
   const v = b.readUInt8(7);
   return {
     issuedAt: b.readUInt32BE(1) * 1000,
     experimentTag: b.readUInt16BE(5),
     variantIndex: v === NO_VARIANT ? -1 : v,
     segment,
+    placement,
     userKey: b.readUInt32BE(9).toString(16).padStart(8, '0'),
   };
 }

@@ -7,6 +7,14 @@ export type EventType = (typeof EVENT_TYPES)[number];
 export const FEEDBACK_TYPES = ['impression', 'click', 'purchase'] as const;
 export type FeedbackType = (typeof FEEDBACK_TYPES)[number];
 
+/** Where a storefront shows recommendations (SPEC `placement`). */
+export const PLACEMENTS = ['home', 'product', 'cart'] as const;
+export type Placement = (typeof PLACEMENTS)[number];
+
+/** Price bands of a shopper's profile (bought and carted items' prices against the catalogue's terciles). */
+export const PRICE_BANDS = ['low', 'mid', 'high'] as const;
+export type PriceBand = (typeof PRICE_BANDS)[number];
+
 /** Lifecycle segments, in SPEC's evaluation order (first match wins). */
 export const SEGMENTS = ['new', 'churned', 'at_risk', 'high_value', 'paying', 'active'] as const;
 export type Segment = (typeof SEGMENTS)[number];

@@ -1,5 +1,7 @@
 import { buildPolicy } from '../config/policy';
-import { assignVariant, unitHash } from './assignment';
+import { SEGMENTS } from '../domain/types';
+import { assignVariant, unitHash, variantOfRecommendation } from './assignment';
+import { decodeRecommendationId, encodeRecommendationId } from '../contracts/recommendationId';
 
 const policy = buildPolicy({
   experiment: {
@@ -27,7 +29,7 @@ describe('assignVariant', () => {
     for (let i = 0; i < 200; i++) {
       expect(assignVariant(policy, `u${i}`)).toEqual(assignVariant(policy, `u${i}`));
     }
-    const other = buildPolicy({ experiment: { ...policy.experiment!, salt: 's2' } });
+    const other = buildPolicy({ experiment: { ...policy.experiments[0], salt: 's2' } });
     let moved = 0;
     for (let i = 0; i < 1000; i++) if (assignVariant(policy, `u${i}`).variant !== assignVariant(other, `u${i}`).variant) moved++;
     expect(moved).toBeGreaterThan(350);
@@ -73,5 +75,88 @@ describe('assignVariant', () => {
     expect(() => buildPolicy({ experiment: { name: 'e', salt: 'x', variants: [{ name: 'a', weight: 1 }] } })).toThrow(
       'experiment.variants',
     );
+  });
+
+  it('aims an experiment at one segment: everyone else gets default, at-risk shoppers split by weight (±5% over 10,000 ids)', () => {
+    const winback = buildPolicy({
+      experiments: [
+        {
+          name: 'winback',
+          salt: 'w1',
+          segments: ['at_risk'],
+          variants: [
+            { name: 'control', weight: 3 },
+            { name: 'boost', weight: 1 },
+          ],
+        },
+      ],
+    });
+    for (const segment of SEGMENTS.filter((s) => s !== 'at_risk')) {
+      for (let i = 0; i < 2000; i++) expect(assignVariant(winback, `u${i}`, { segment }).variant).toBe('default');
+    }
+    const counts = { control: 0, boost: 0 };
+    for (let i = 0; i < 10_000; i++) counts[assignVariant(winback, `u${i}`, { segment: 'at_risk' }).variant as 'control' | 'boost']++;
+    expect(Math.abs(counts.control - 7500)).toBeLessThan(500);
+    expect(Math.abs(counts.boost - 2500)).toBeLessThan(500);
+  });
+
+  it('puts a shopper in the first experiment that applies, by segment, profile tags, placement and time window', () => {
+    const variants = [
+      { name: 'a', weight: 1 },
+      { name: 'b', weight: 1 },
+    ];
+    const p = buildPolicy({
+      experiments: [
+        { name: 'members', salt: 'm', segments: ['high_value'], tags: { priceBand: 'high' }, variants },
+        { name: 'cart-only', salt: 'c', placement: 'cart', variants },
+        { name: 'winter', salt: 'x', start: '2026-12-01T00:00:00Z', stop: '2027-01-01T00:00:00Z', variants },
+      ],
+    });
+    const at = Date.parse('2026-12-10T00:00:00Z');
+    expect(assignVariant(p, 'u1', { segment: 'high_value', tags: { priceBand: 'high' }, at }).experiment).toBe('members');
+    expect(assignVariant(p, 'u1', { segment: 'high_value', tags: { priceBand: 'low' }, at }).experiment).toBe('winter');
+    expect(assignVariant(p, 'u1', { segment: 'high_value', at }).experiment).toBe('winter');
+    expect(assignVariant(p, 'u1', { segment: 'paying', placement: 'cart', at }).experiment).toBe('cart-only');
+    expect(assignVariant(p, 'u1', { segment: 'paying', placement: 'home', at: Date.parse('2027-01-01T00:00:00Z') }).variant).toBe(
+      'default',
+    );
+    expect(assignVariant(p, 'u1', { segment: 'paying', at: Date.parse('2026-11-30T23:59:59Z') }).variant).toBe('default');
+  });
+
+  it('finds the experiment and variant of a recommendation id again, and default for ids outside experiments', () => {
+    const a = assignVariant(policy, 'u7');
+    const id = encodeRecommendationId({
+      issuedAt: 0,
+      experiment: a.experiment,
+      variantIndex: a.index,
+      segment: 'paying',
+      placement: 'cart',
+      userId: 'u7',
+    });
+    const ref = decodeRecommendationId(id)!;
+    expect(ref.placement).toBe('cart');
+    expect(variantOfRecommendation(policy, ref)).toEqual({ experiment: 'blend-2026', variant: a.variant });
+    const none = decodeRecommendationId(
+      encodeRecommendationId({ issuedAt: 0, experiment: null, variantIndex: -1, segment: 'new', userId: 'x' }),
+    )!;
+    expect(none.placement).toBe('home');
+    expect(variantOfRecommendation(policy, none)).toEqual({ experiment: null, variant: 'default' });
+  });
+
+  it('stops at a bad experiments config, naming the field', () => {
+    const variants = [
+      { name: 'a', weight: 1 },
+      { name: 'b', weight: 1 },
+    ];
+    expect(() => buildPolicy({ experiments: [{ name: 'e', salt: 's', segments: ['vip'], variants }] })).toThrow(
+      /experiments\.0\.segments\.0/,
+    );
+    expect(() => buildPolicy({ experiments: [{ name: 'e', salt: 's', tags: { height: 'tall' }, variants }] })).toThrow(
+      /experiments\.0\.tags/,
+    );
+    expect(() => buildPolicy({ experiments: [{ name: 'e', salt: 's', start: 'soon', variants }] })).toThrow(/experiments\.0\.start/);
+    expect(() =>
+      buildPolicy({ experiments: [{ name: 'e', salt: 's', start: '2026-02-01T00:00:00Z', stop: '2026-01-01T00:00:00Z', variants }] }),
+    ).toThrow(/experiments\.0\.stop/);
   });
 });

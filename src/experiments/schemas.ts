@@ -1,24 +1,41 @@
-/** The A/B report's answer schema and its OpenAPI description. */
+/** The experiments report's answer schema and its OpenAPI description. */
 import { z } from 'zod';
 import { SEGMENTS } from '../domain/types';
 import type { RouteDoc } from '../http/openapi';
 
-const rates = { impressions: z.number(), clicks: z.number(), purchases: z.number(), ctr: z.number(), conversion: z.number() };
+const rates = {
+  impressions: z.number(),
+  clicks: z.number(),
+  purchases: z.number(),
+  revenue: z.number(),
+  ctr: z.number(),
+  conversion: z.number(),
+  revenuePerThousand: z.number(),
+};
 const difference = z.object({ diff: z.number(), ci95: z.tuple([z.number(), z.number()]), pValue: z.number().nullable() });
+const segmentRates = z.array(z.object({ segment: z.enum(SEGMENTS), ...rates }));
 
 export const experimentReportAnswer = z
-  .looseObject({
-    config: z.unknown().meta({ description: "the policy's experiment, null without one" }),
-    experiment: z.string().nullable(),
-    control: z.string(),
-    variants: z.array(
+  .object({
+    experiments: z.array(
       z.object({
-        variant: z.string(),
-        ...rates,
-        segments: z.array(z.object({ segment: z.enum(SEGMENTS), ...rates })),
-        vsControl: z.object({ ctr: difference, conversion: difference }).optional(),
+        name: z.string(),
+        config: z
+          .looseObject({})
+          .nullable()
+          .meta({ description: 'the targeting as configured (segments, tags, placement, start, stop); null when no longer configured' }),
+        control: z.string(),
+        variants: z.array(
+          z.object({
+            variant: z.string(),
+            ...rates,
+            segments: segmentRates,
+            vsControl: z.object({ ctr: difference, conversion: difference, revenuePerThousand: difference }).optional(),
+          }),
+        ),
       }),
     ),
+    outside: z.object({ ...rates, segments: segmentRates }).meta({ description: 'answers outside every experiment (variant default)' }),
   })
   .meta({ id: 'ExperimentReport' });
 
@@ -26,7 +43,8 @@ export const experimentRouteDocs: RouteDoc[] = [
   {
     method: 'get',
     path: '/debug/experiments',
-    summary: 'A/B report per variant and segment: impressions, CTR, conversion, difference to control with a 95% interval',
+    summary:
+      'Experiments report per variant and segment: CTR, conversion, revenue per 1,000 impressions, each against control with a 95% interval',
     tag: 'operators',
     auth: 'debugToken',
     responses: { 200: { description: 'the report', schema: experimentReportAnswer } },

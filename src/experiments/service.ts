@@ -1,103 +1,103 @@
 /**
- * The A/B report: impressions, clicks and purchases per variant and segment from the outcome
- * counters (feedback/service.ts counts them), each variant against control with a 95% interval.
+ * The experiments report: per experiment and variant, impressions, clicks, attributed purchases and
+ * revenue from the outcome ledger, per segment too, and each variant against control (the first
+ * variant) with 95% intervals.
  */
-import type { RecommendationCache } from '../storage/cache/port';
-import type { Policy } from '../config/policy';
-import type { FeedbackType, Segment } from '../domain/types';
-import { SEGMENTS } from '../domain/types';
-import { DEFAULT_VARIANT, experimentCounterName } from './assignment';
+import type { Experiment, Policy } from '../config/policy';
+import { SEGMENTS, type Segment } from '../domain/types';
+import { EMPTY_COUNTS, type OutcomeCounts, type OutcomeRow } from '../contracts/outcomes';
+import { DEFAULT_VARIANT } from './assignment';
+import type { OutcomeLedger } from './ledger';
+import { proportionDifference, rates, revenueDifference, type Difference, type Rates } from './stats';
 
-const Z95 = 1.959963984540054;
-
-export interface Rates {
-  impressions: number;
-  clicks: number;
-  purchases: number;
-  ctr: number;
-  conversion: number;
-}
-
-export interface Difference {
-  /** Variant minus control. */
-  diff: number;
-  ci95: [number, number];
-  /** Two-sided p-value of a two-proportion z-test. */
-  pValue: number | null;
+export interface VariantReport extends Rates {
+  variant: string;
+  segments: Array<Rates & { segment: Segment }>;
+  vsControl?: { ctr: Difference; conversion: Difference; revenuePerThousand: Difference };
 }
 
 export interface ExperimentReport {
-  experiment: string | null;
+  name: string;
+  /** The experiment's targeting as configured; null when it is in the ledger but no longer configured. */
+  config: Omit<Experiment, 'variants' | 'salt'> | null;
   control: string;
-  variants: Array<
-    Rates & { variant: string; segments: Array<Rates & { segment: Segment }>; vsControl?: { ctr: Difference; conversion: Difference } }
-  >;
+  variants: VariantReport[];
 }
 
-function rates(impressions: number, clicks: number, purchases: number): Rates {
-  return {
-    impressions,
-    clicks,
-    purchases,
-    ctr: impressions ? clicks / impressions : 0,
-    conversion: impressions ? purchases / impressions : 0,
-  };
+export interface ExperimentsReport {
+  experiments: ExperimentReport[];
+  /** Answers outside every experiment (variant `default`). */
+  outside: Rates & { segments: Array<Rates & { segment: Segment }> };
 }
 
-/**
- * mathjs (for erf) is thousands of modules: required on the first experiment report, so a serving
- * process that never reports does not carry it in its heap (every young-generation GC pays for heap).
- */
-let mathjs: typeof import('mathjs') | undefined;
-function erf(x: number): number {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  mathjs ??= require('mathjs') as typeof import('mathjs');
-  return mathjs.erf(x);
+const add = (a: OutcomeCounts, b: OutcomeCounts): OutcomeCounts => ({
+  impressions: a.impressions + b.impressions,
+  clicks: a.clicks + b.clicks,
+  purchases: a.purchases + b.purchases,
+  revenue: a.revenue + b.revenue,
+  revenueSq: a.revenueSq + b.revenueSq,
+});
+
+/** Sums per variant and per (variant, segment). */
+function totals(rows: readonly OutcomeRow[]): Map<string, { all: OutcomeCounts; bySegment: Map<Segment, OutcomeCounts> }> {
+  const out = new Map<string, { all: OutcomeCounts; bySegment: Map<Segment, OutcomeCounts> }>();
+  for (const r of rows) {
+    let v = out.get(r.variant);
+    if (!v) out.set(r.variant, (v = { all: { ...EMPTY_COUNTS }, bySegment: new Map() }));
+    v.all = add(v.all, r);
+    v.bySegment.set(r.segment, add(v.bySegment.get(r.segment) ?? { ...EMPTY_COUNTS }, r));
+  }
+  return out;
 }
 
-/** Difference of two proportions with a Wald 95% interval and a pooled z-test p-value. */
-export function proportionDifference(x1: number, n1: number, x0: number, n0: number): Difference {
-  if (!n1 || !n0) return { diff: 0, ci95: [0, 0], pValue: null };
-  const p1 = x1 / n1;
-  const p0 = x0 / n0;
-  const diff = p1 - p0;
-  const se = Math.sqrt((p1 * (1 - p1)) / n1 + (p0 * (1 - p0)) / n0);
-  const pooled = (x1 + x0) / (n1 + n0);
-  const sePooled = Math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n0));
-  const z = sePooled > 0 ? Math.abs(diff) / sePooled : 0;
-  const pValue = sePooled > 0 ? 2 * (1 - 0.5 * (1 + erf(z / Math.SQRT2))) : null;
-  return { diff, ci95: [diff - Z95 * se, diff + Z95 * se], pValue };
+function segmentRates(bySegment: Map<Segment, OutcomeCounts> | undefined): Array<Rates & { segment: Segment }> {
+  return SEGMENTS.filter((s) => bySegment?.has(s)).map((segment) => ({ segment, ...rates(bySegment!.get(segment)!) }));
+}
+
+/** The report of every experiment configured or present in `rows`, configured ones first in policy order. */
+export function experimentReports(rows: readonly OutcomeRow[], policy: Policy): ExperimentsReport {
+  const byExperiment = new Map<string, OutcomeRow[]>();
+  for (const r of rows) {
+    const list = byExperiment.get(r.experiment) ?? [];
+    list.push(r);
+    byExperiment.set(r.experiment, list);
+  }
+  const names = [...policy.experiments.map((e) => e.name), ...[...byExperiment.keys()].filter((n) => n !== '').sort()];
+  const experiments = [...new Set(names)].map((name): ExperimentReport => {
+    const exp = policy.experiments.find((e) => e.name === name);
+    const sums = totals(byExperiment.get(name) ?? []);
+    const variantNames = [...new Set([...(exp?.variants.map((v) => v.name) ?? []), ...[...sums.keys()].sort()])];
+    const control = variantNames[0] ?? DEFAULT_VARIANT;
+    const controlSums = sums.get(control)?.all ?? EMPTY_COUNTS;
+    const variants = variantNames.map((variant): VariantReport => {
+      const s = sums.get(variant);
+      const all = s?.all ?? EMPTY_COUNTS;
+      const report: VariantReport = { variant, ...rates(all), segments: segmentRates(s?.bySegment) };
+      if (variant !== control) {
+        report.vsControl = {
+          ctr: proportionDifference(all.clicks, all.impressions, controlSums.clicks, controlSums.impressions),
+          conversion: proportionDifference(all.purchases, all.impressions, controlSums.purchases, controlSums.impressions),
+          revenuePerThousand: revenueDifference(all, controlSums),
+        };
+      }
+      return report;
+    });
+    const config = exp ? (({ variants: _v, salt: _s, ...targeting }) => targeting)(exp) : null;
+    return { name, config, control, variants };
+  });
+  const outside = totals(byExperiment.get('') ?? []).get(DEFAULT_VARIANT);
+  return { experiments, outside: { ...rates(outside?.all ?? EMPTY_COUNTS), segments: segmentRates(outside?.bySegment) } };
 }
 
 export class ExperimentService {
   constructor(
-    private readonly cache: RecommendationCache,
+    private readonly ledger: OutcomeLedger,
     private readonly policy: Policy,
   ) {}
 
-  async report(): Promise<ExperimentReport> {
-    const counts = await this.cache.readCounters(experimentCounterName(this.policy));
-    const names = this.policy.experiment?.variants.map((v) => v.name) ?? [DEFAULT_VARIANT];
-    for (const field of counts.keys()) {
-      const v = field.split('|')[0];
-      if (!names.includes(v)) names.push(v);
-    }
-    const get = (variant: string, segment: string, type: FeedbackType) => counts.get(`${variant}|${segment}|${type}`) ?? 0;
-    const variants = names.map((variant) => {
-      const segments = SEGMENTS.map((segment) => ({
-        segment,
-        ...rates(get(variant, segment, 'impression'), get(variant, segment, 'click'), get(variant, segment, 'purchase')),
-      })).filter((r) => r.impressions || r.clicks || r.purchases);
-      const total = segments.reduce((a, r) => ({ i: a.i + r.impressions, c: a.c + r.clicks, p: a.p + r.purchases }), { i: 0, c: 0, p: 0 });
-      return { variant, ...rates(total.i, total.c, total.p), segments };
-    });
-    const control = variants[0];
-    for (const v of variants.slice(1)) {
-      (v as (typeof variants)[number] & { vsControl?: unknown }).vsControl = {
-        ctr: proportionDifference(v.clicks, v.impressions, control.clicks, control.impressions),
-        conversion: proportionDifference(v.purchases, v.impressions, control.purchases, control.impressions),
-      };
-    }
-    return { experiment: this.policy.experiment?.name ?? null, control: control.variant, variants };
+  /** Over every day in the ledger (or those of `range`). */
+  async report(range: { from?: string; to?: string } = {}): Promise<ExperimentsReport> {
+    const { rows } = await this.ledger.rows(range);
+    return experimentReports(rows, this.policy);
   }
 }

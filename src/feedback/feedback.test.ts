@@ -1,7 +1,8 @@
 import fc from 'fast-check';
-import { SEGMENTS } from '../domain/types';
-import { decodeRecommendationId, encodeRecommendationId, userKeyOf, experimentTag } from '../contracts/recommendationId';
-import { proportionDifference } from '../experiments/service';
+import { PLACEMENTS, SEGMENTS } from '../domain/types';
+import { decodeRecommendationId, encodeRecommendationId, userKeyOf } from '../contracts/recommendationId';
+import { experimentTag } from '../util/hash';
+import { proportionDifference } from '../experiments/stats';
 
 describe('recommendation ids', () => {
   it('carry time, experiment, variant, segment and user key', () => {
@@ -18,6 +19,7 @@ describe('recommendation ids', () => {
       experimentTag: experimentTag('exp'),
       variantIndex: 1,
       segment: 'paying',
+      placement: 'home',
       userKey: userKeyOf('u 42'),
     });
     const plain = decodeRecommendationId(
@@ -25,6 +27,10 @@ describe('recommendation ids', () => {
     );
     expect(plain?.variantIndex).toBe(-1);
     expect(plain?.experimentTag).toBe(0);
+    // Format 1 ids (before placements) still decode, as `home`.
+    const v1 = Buffer.from(id.slice(1), 'base64url');
+    v1.writeUInt8(1, 0);
+    expect(decodeRecommendationId(`r${v1.toString('base64url')}`)?.placement).toBe('home');
   });
 
   it('are canonical base64url of their 18 bytes and decode to what was encoded, for any input', () => {
@@ -34,9 +40,10 @@ describe('recommendation ids', () => {
         fc.option(fc.string(), { nil: null }),
         fc.integer({ min: -1, max: 254 }),
         fc.constantFrom(...SEGMENTS),
+        fc.constantFrom(...PLACEMENTS),
         fc.string(),
-        (seconds, experiment, variantIndex, segment, userId) => {
-          const id = encodeRecommendationId({ issuedAt: seconds * 1000 + 999, experiment, variantIndex, segment, userId });
+        (seconds, experiment, variantIndex, segment, placement, userId) => {
+          const id = encodeRecommendationId({ issuedAt: seconds * 1000 + 999, experiment, variantIndex, segment, placement, userId });
           const bytes = Buffer.from(id.slice(1), 'base64url');
           expect(bytes.length).toBe(18);
           expect(`r${bytes.toString('base64url')}`).toBe(id);
@@ -45,6 +52,7 @@ describe('recommendation ids', () => {
             experimentTag: experimentTag(experiment),
             variantIndex,
             segment,
+            placement,
             userKey: userKeyOf(userId),
           });
         },

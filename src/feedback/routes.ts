@@ -6,8 +6,8 @@ import { parseOrThrow } from '../http/validation';
 export function feedbackRoutes(service: FeedbackService): Router {
   const r = Router();
   r.post('/v1/feedback', async (req, res) => {
-    const body = parseOrThrow(feedbackBody, req.body, 'body');
-    const attributed = await service.record(body);
+    const { timestamp, ...body } = parseOrThrow(feedbackBody, req.body, 'body');
+    const attributed = await service.record({ ...body, ts: timestamp });
     res.status(202).json({ accepted: 1, ...attributed });
   });
   return r;

@@ -1,7 +1,7 @@
 /** Request and answer schemas of `POST /v1/feedback`, and its OpenAPI description. */
 import { z } from 'zod';
 import { FEEDBACK_TYPES, SEGMENTS } from '../domain/types';
-import { idSchema } from '../http/validation';
+import { idSchema, timestampSchema } from '../http/validation';
 import type { RouteDoc } from '../http/openapi';
 
 export const feedbackBody = z
@@ -13,6 +13,7 @@ export const feedbackBody = z
       .regex(/^[A-Za-z0-9_-]+$/, 'must be a recommendationId from an answer'),
     itemId: idSchema,
     type: z.enum(FEEDBACK_TYPES, { message: `must be one of ${FEEDBACK_TYPES.join(', ')}` }),
+    timestamp: timestampSchema.optional().meta({ description: 'when it happened (its day in the ledger); default now' }),
   })
   .strict();
 

@@ -1,75 +1,101 @@
 /**
- * Outcome attribution for A/B reports: impressions, clicks and purchases per variant and segment,
- * from the recommendation id each answer carried. Purchases posted as events within the
- * attribution window after a click on the same item count too (experiments/service.ts reports them).
+ * Outcome attribution: impressions, clicks, purchases and revenue, counted into the outcome ledger
+ * (contracts/outcomes.ts) under the day, experiment, variant, segment and placement carried by the
+ * recommendation id of the answer that showed the item. Purchases posted as events within the
+ * attribution window after a click on the same item count too. Revenue is the item's catalogue price
+ * when the purchase is recorded.
  */
 import type { RecommendationCache } from '../storage/cache/port';
+import type { CatalogStore } from '../storage/ports';
 import type { Policy } from '../config/policy';
 import type { FeedbackType, StoreEvent, Segment } from '../domain/types';
-import { experimentCounterName, variantOfRecommendation } from '../experiments/assignment';
+import { variantOfRecommendation } from '../experiments/assignment';
 import { decodeRecommendationId, type RecommendationRef, userKeyOf } from '../contracts/recommendationId';
+import { outcomeDay, outcomeField, type OutcomeKey } from '../contracts/outcomes';
 import { ValidationError } from '../errors';
 import type { Metrics } from '../observability/metrics';
 import type { Logger } from '../observability/logger';
 
+export interface FeedbackInput {
+  recommendationId: string;
+  itemId: string;
+  type: FeedbackType;
+  /** When it happened (epoch ms); default now. */
+  ts?: number;
+}
+
 export class FeedbackService {
   constructor(
     private readonly cache: RecommendationCache,
+    private readonly catalog: CatalogStore,
     private readonly policy: Policy,
     private readonly logger: Logger,
     private readonly metrics?: Metrics,
   ) {}
 
-  private experimentName(): string {
-    return experimentCounterName(this.policy);
+  private keyOf(ref: RecommendationRef, ts: number): OutcomeKey {
+    const { experiment, variant } = variantOfRecommendation(this.policy, ref);
+    return { day: outcomeDay(ts), experiment: experiment ?? '', variant, segment: ref.segment, placement: ref.placement };
   }
 
-  private variantOf(ref: RecommendationRef): string {
-    return variantOfRecommendation(this.policy, ref);
+  /** The increments of one attributed purchase: the count, and the item's price as revenue when known. */
+  private async purchase(key: OutcomeKey, itemId: string): Promise<Array<[string, number]>> {
+    const price = (await this.catalog.getItem(itemId))?.price ?? null;
+    const out: Array<[string, number]> = [[outcomeField(key, 'purchases'), 1]];
+    if (price !== null && price > 0) out.push([outcomeField(key, 'revenue'), price], [outcomeField(key, 'revenueSq'), price * price]);
+    return out;
   }
 
-  async record(input: { recommendationId: string; itemId: string; type: FeedbackType }): Promise<{ variant: string; segment: Segment }> {
+  async record(input: FeedbackInput): Promise<{ variant: string; segment: Segment }> {
     const ref = decodeRecommendationId(input.recommendationId);
     if (!ref) {
       throw new ValidationError('invalid body.recommendationId: not a recommendation id issued by this service', [
         { field: 'body.recommendationId', message: 'not a recommendation id issued by this service' },
       ]);
     }
-    const variant = this.variantOf(ref);
-    const ttl = this.policy.feedback.countersTtlSeconds;
-    await this.cache.incrementCounters(this.experimentName(), [`${variant}|${ref.segment}|${input.type}`], ttl);
+    const key = this.keyOf(ref, input.ts ?? Date.now());
+    const increments: Array<[string, number]> =
+      input.type === 'purchase'
+        ? await this.purchase(key, input.itemId)
+        : [[outcomeField(key, input.type === 'click' ? 'clicks' : 'impressions'), 1]];
+    await this.cache.addOutcomes(increments, this.policy.feedback.countersTtlSeconds);
     if (input.type === 'click') {
       await this.cache.rememberClick(ref.userKey, input.itemId, input.recommendationId, this.policy.feedback.clickAttributionSeconds);
     } else if (input.type === 'purchase') {
       // Reported directly: the click must not attribute the same purchase a second time.
       await this.cache.takeClicks(ref.userKey, [input.itemId]);
     }
-    this.metrics?.feedback.inc({ type: input.type, variant });
-    return { variant, segment: ref.segment };
+    this.metrics?.feedback.inc({ type: input.type, variant: key.variant });
+    return { variant: key.variant, segment: ref.segment };
   }
 
   /** Purchases posted as events: attributed to the recommendation whose item the user clicked. */
   async attributePurchases(events: StoreEvent[]): Promise<number> {
-    const byUser = new Map<string, string[]>();
+    const byUser = new Map<string, StoreEvent[]>();
     for (const e of events) {
       if (e.type !== 'purchase') continue;
       const key = userKeyOf(e.userId);
       const list = byUser.get(key) ?? [];
-      list.push(e.itemId);
+      list.push(e);
       byUser.set(key, list);
     }
-    const fields: string[] = [];
-    for (const [userKey, itemIds] of byUser) {
-      const recs = await this.cache.takeClicks(userKey, itemIds);
-      for (const id of recs) {
-        const ref = id ? decodeRecommendationId(id) : null;
+    const increments: Array<[string, number]> = [];
+    let attributed = 0;
+    for (const [userKey, purchases] of byUser) {
+      const recs = await this.cache.takeClicks(
+        userKey,
+        purchases.map((e) => e.itemId),
+      );
+      for (let x = 0; x < recs.length; x++) {
+        const ref = recs[x] ? decodeRecommendationId(recs[x]!) : null;
         if (!ref) continue;
-        const variant = this.variantOf(ref);
-        fields.push(`${variant}|${ref.segment}|purchase`);
-        this.metrics?.feedback.inc({ type: 'attributed_purchase', variant });
+        const key = this.keyOf(ref, purchases[x].ts);
+        increments.push(...(await this.purchase(key, purchases[x].itemId)));
+        attributed++;
+        this.metrics?.feedback.inc({ type: 'attributed_purchase', variant: key.variant });
       }
     }
-    if (fields.length) await this.cache.incrementCounters(this.experimentName(), fields, this.policy.feedback.countersTtlSeconds);
-    return fields.length;
+    if (increments.length) await this.cache.addOutcomes(increments, this.policy.feedback.countersTtlSeconds);
+    return attributed;
   }
 }

@@ -4,6 +4,7 @@ import { version } from '../../package.json';
 import type { Runtime } from './wiring';
 import { ROUTE_DOCS } from './routeDocs';
 import { experimentRoutes } from '../experiments/routes';
+import { growthRoutes } from '../growth/routes';
 import { requireDebugToken } from '../http/auth';
 import { openApiDocument } from '../http/openapi';
 import { addRecommendationRoutes } from '../recommendations/routes';
@@ -77,7 +78,8 @@ export function createApp(rt: Runtime): Express {
   });
   app.use('/debug', requireDebugToken(rt.config.debugToken));
   app.use(debugRoutes(rt.debug));
-  app.use(experimentRoutes(rt.experiments, rt.config.policy));
+  app.use(experimentRoutes(rt.experiments));
+  app.use(growthRoutes(rt.growth));
   app.use(consoleRoutes());
   app.use(eventRoutes(rt.events));
   app.use(catalogRoutes(rt.catalog));

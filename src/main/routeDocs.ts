@@ -11,6 +11,7 @@ import { feedbackRouteDocs } from '../feedback/schemas';
 import { healthRouteDocs } from '../health/schemas';
 import { debugRouteDocs } from '../debug/schemas';
 import { experimentRouteDocs } from '../experiments/schemas';
+import { growthRouteDocs } from '../growth/schemas';
 import { consoleRouteDocs } from '../console/schemas';
 
 const entryRouteDocs: RouteDoc[] = [
@@ -41,5 +42,6 @@ export const ROUTE_DOCS: readonly RouteDoc[] = [
   ...entryRouteDocs,
   ...debugRouteDocs,
   ...experimentRouteDocs,
+  ...growthRouteDocs,
   ...consoleRouteDocs,
 ];

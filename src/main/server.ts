@@ -16,8 +16,8 @@ const DRAIN_TIMEOUT_MS = 10_000;
 /**
  * Starts the HTTP service on open stores; resolves once listening. SIGTERM/SIGINT: stop accepting
  * connections, mark /readyz not ready, let in-flight requests finish (answers then carry
- * `Connection: close`, idle keep-alive sockets are closed), then close Redis and the database pool
- * and exit 0; exit 1 if draining takes longer than DRAIN_TIMEOUT_MS.
+ * `Connection: close`, idle keep-alive sockets are closed), then flush the outcome ledger, close
+ * Redis and the database pool and exit 0; exit 1 if draining takes longer than DRAIN_TIMEOUT_MS.
  */
 export async function startServer(rt: Runtime, port: number, logger: Logger): Promise<http.Server> {
   await rt.live.start();
@@ -41,6 +41,7 @@ export async function startServer(rt: Runtime, port: number, logger: Logger): Pr
   const address = server.address();
   const bound = typeof address === 'object' && address ? address.port : port;
   logger.info({ port: bound, model: rt.live.version()?.meta.version ?? null }, 'serving');
+  rt.startFlushing();
   const shutdown = (signal: string) => {
     if (closing) return;
     closing = true;

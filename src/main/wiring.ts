@@ -14,6 +14,8 @@ import { EventService } from '../events/service';
 import { CatalogService } from '../catalog/service';
 import { FeedbackService } from '../feedback/service';
 import { ExperimentService } from '../experiments/service';
+import { OutcomeLedger } from '../experiments/ledger';
+import { GrowthService } from '../growth/service';
 import { HealthService } from '../health/service';
 import { DebugService } from '../debug/service';
 import { Metrics } from '../observability/metrics';
@@ -30,11 +32,16 @@ export interface Runtime {
   catalog: CatalogService;
   feedback: FeedbackService;
   experiments: ExperimentService;
+  ledger: OutcomeLedger;
+  growth: GrowthService;
   health: HealthService;
   debug: DebugService;
   metrics: Metrics;
   /** Set on SIGTERM: /readyz answers 503 while in-flight requests drain. */
   draining: boolean;
+  /** Flushes the outcome ledger into the database every policy.feedback.flushSeconds (the server starts it). */
+  startFlushing(): void;
+  /** Stops following the live version, flushes the ledger a last time and closes the stores. */
   close(): Promise<void>;
 }
 
@@ -79,7 +86,9 @@ export function buildRuntime(
   const metrics = new Metrics();
   const live = new LiveVersion(cache, logger.child({ module: 'live-version' }), opts.pollMs ?? 1000, (v) => metrics.setLiveVersion(v));
   const recommendations = new RecommendationService(cache, live, config.policy, metrics);
-  const feedback = new FeedbackService(cache, config.policy, logger.child({ module: 'feedback' }), metrics);
+  const feedback = new FeedbackService(cache, db.catalog, config.policy, logger.child({ module: 'feedback' }), metrics);
+  let flusher: NodeJS.Timeout | null = null;
+  const ledger = new OutcomeLedger(cache, db.outcomes, config.policy.feedback.countersTtlSeconds, logger.child({ module: 'ledger' }));
   const runtime: Runtime = {
     config,
     logger,
@@ -92,11 +101,22 @@ export function buildRuntime(
     feedback,
     events: new EventService(db, cache, config.policy, logger.child({ module: 'events' }), feedback, metrics),
     catalog: new CatalogService(db, cache, logger.child({ module: 'catalog' })),
-    experiments: new ExperimentService(cache, config.policy),
+    ledger,
+    experiments: new ExperimentService(ledger, config.policy),
+    growth: new GrowthService(db, ledger, config.policy),
     debug: new DebugService(db, cache, live, recommendations, config.policy),
     health: new HealthService({ db, cache, live, draining: () => runtime.draining }),
+    startFlushing: () => {
+      if (flusher) return;
+      flusher = setInterval(() => {
+        ledger.flush().catch((err) => logger.warn({ err }, 'outcome flush failed; the counters stay in the cache for the next one'));
+      }, config.policy.feedback.flushSeconds * 1000);
+      flusher.unref();
+    },
     close: async () => {
       live.stop();
+      if (flusher) clearInterval(flusher);
+      await ledger.flush().catch((err) => logger.warn({ err }, 'the last outcome flush failed; the counters stay in the cache'));
       await Promise.allSettled([cache.close(), db.close()]);
     },
   };

@@ -144,7 +144,7 @@ export class RecommendationService {
     const rec: UserRecommendations | null = state.list ? decodeUserRecommendations(state.list) : null;
     const segment: Segment = rec?.segment ?? 'new';
     if (!degraded) this.metrics?.cacheLookup(rec !== null);
-    const assignment = assignVariant(this.policy, req.userId);
+    const assignment = assignVariant(this.policy, req.userId, { segment, placement: 'home' });
     const variant = assignment.config;
     const sessionWeight = variant?.sessionWeight ?? this.policy.serving.sessionWeight;
     const newArrivalBoost = variant?.newArrivalBoost ?? this.policy.rules.newArrivalBoost;
@@ -173,6 +173,7 @@ export class RecommendationService {
         experiment: assignment.experiment,
         variantIndex: assignment.index,
         segment,
+        placement: 'home',
         userId: req.userId,
       }),
       variant: assignment.variant,

@@ -10,6 +10,8 @@ import { migrate, schemaVersion } from './sql/migrations';
 import { PgSqlClient } from './sql/pgClient';
 import { PgliteSqlClient } from './sql/pgliteClient';
 import { SqlCatalogStore, SqlEventStore, SqlModelRegistry } from './sql/stores';
+import { SqlOutcomeStore } from './sql/outcomeStore';
+import { SqlSegmentStore } from './sql/segmentStore';
 import { fnv1a32 } from '../util/hash';
 
 /** First key of this product's named advisory locks (the second is a hash of the name). */
@@ -31,6 +33,8 @@ export function databaseFromClient(client: SqlClient): Database {
     events: new SqlEventStore(client),
     catalog: new SqlCatalogStore(client),
     models: new SqlModelRegistry(client),
+    outcomes: new SqlOutcomeStore(client),
+    segments: new SqlSegmentStore(client),
     migrate: () => migrate(client),
     schemaVersion: () => schemaVersion(client),
     tryLock: async (name: string) => {

@@ -2,7 +2,8 @@
  * Store interfaces (ports). Each has a PostgreSQL and an embedded PGlite implementation that pass
  * one shared contract suite (tests/contract/stores.contract.test.ts). Stores do I/O only.
  */
-import type { Item, ItemPatch, StoreEvent } from '../domain/types';
+import type { Item, ItemPatch, Segment, StoreEvent } from '../domain/types';
+import type { OutcomeRow } from '../contracts/outcomes';
 import type { ModelStatus, ModelVersionRecord } from '../contracts/versionRecord';
 
 /** One event as scanEvents hands it over: ids, type index into EVENT_TYPES, epoch ms. */
@@ -58,6 +59,27 @@ export interface ModelRegistry {
   remove(version: string): Promise<void>;
 }
 
+/** The outcome ledger (contracts/outcomes.ts): rows are added by batch, each batch id at most once. */
+export interface OutcomeStore {
+  /** Adds the rows to the ledger in one transaction unless `batchId` was added before; true when added. */
+  addBatch(batchId: string, rows: readonly OutcomeRow[]): Promise<boolean>;
+  hasBatch(batchId: string): Promise<boolean>;
+  /** Rows of days in [from, to] (YYYY-MM-DD, inclusive; open ends when omitted). */
+  rows(range?: { from?: string; to?: string }): Promise<OutcomeRow[]>;
+}
+
+/** Each shopper's segment per model version. */
+export interface SegmentStore {
+  /** Replaces a version's snapshot (all-or-nothing); resolves with the rows written. */
+  write(version: string, rows: Iterable<readonly [userId: string, segment: Segment]>): Promise<number>;
+  sizes(version: string): Promise<Record<Segment, number>>;
+  /** counts[a][b]: shoppers in segment a in `from` and b in `to` (those missing from `to` aside). */
+  transitions(from: string, to: string): Promise<Record<Segment, Record<Segment, number>>>;
+  /** Per segment of `version`: its shoppers, and how many have an event after `since` (epoch ms). */
+  retention(version: string, since: number): Promise<Record<Segment, { users: number; retained: number }>>;
+  remove(version: string): Promise<void>;
+}
+
 /** A named lock held across processes (see Database.tryLock). */
 export interface DatabaseLock {
   readonly name: string;
@@ -70,6 +92,8 @@ export interface Database {
   readonly events: EventStore;
   readonly catalog: CatalogStore;
   readonly models: ModelRegistry;
+  readonly outcomes: OutcomeStore;
+  readonly segments: SegmentStore;
   /** Applies pending migrations; returns the versions applied. */
   migrate(): Promise<number[]>;
   /** Current schema version (0 when never migrated). */

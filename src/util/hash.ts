@@ -24,3 +24,8 @@ function fnv1a32Bytes(bytes: Uint8Array): number {
   }
   return hash >>> 0;
 }
+
+/** The 16-bit tag recommendation ids carry for an experiment's name (0: no experiment). */
+export function experimentTag(name: string | null): number {
+  return name ? fnv1a32(name) & 0xffff : 0;
+}

@@ -6,7 +6,8 @@
 import { mkdtemp, rm, stat } from 'fs/promises';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import type { EventType, ItemPatch, StoreEvent } from '../../src/domain/types';
+import type { EventType, ItemPatch, Segment, StoreEvent } from '../../src/domain/types';
+import type { OutcomeRow } from '../../src/contracts/outcomes';
 import { ConflictError, NotFoundError } from '../../src/errors';
 import { openDatabase } from '../../src/storage/database';
 import type { Database } from '../../src/storage/ports';
@@ -425,6 +426,111 @@ function contractFor(openFresh: Factory): void {
       await expect(db.models.remove(live)).rejects.toBeInstanceOf(ConflictError);
       expect((await db.models.live())?.version).toBe(live);
       await db.models.remove('never-existed');
+    });
+  });
+
+  describe('outcome ledger', () => {
+    beforeAll(async () => {
+      await db.migrate();
+    });
+    const row = (over: Partial<OutcomeRow> = {}): OutcomeRow => ({
+      day: '2026-12-01',
+      experiment: 'winback',
+      variant: 'boost',
+      segment: 'at_risk',
+      placement: 'home',
+      impressions: 10,
+      clicks: 2,
+      purchases: 1,
+      revenue: 19.99,
+      revenueSq: 19.99 * 19.99,
+      ...over,
+    });
+
+    it('adds a batch once: a repeated batch id adds nothing, and rows with one key sum', async () => {
+      expect(await db.outcomes.rows()).toEqual([]);
+      expect(await db.outcomes.hasBatch('b1')).toBe(false);
+      expect(
+        await db.outcomes.addBatch('b1', [row(), row({ day: '2026-12-02', experiment: '', variant: 'default', segment: 'new' })]),
+      ).toBe(true);
+      expect(await db.outcomes.hasBatch('b1')).toBe(true);
+      expect(await db.outcomes.addBatch('b1', [row({ impressions: 1000 })])).toBe(false);
+      expect(await db.outcomes.addBatch('b2', [row({ impressions: 5, clicks: 0, purchases: 0, revenue: 0, revenueSq: 0 })])).toBe(true);
+      expect(await db.outcomes.addBatch('b3', [])).toBe(true);
+      const rows = await db.outcomes.rows();
+      expect(rows).toHaveLength(2);
+      expect(rows.find((r) => r.day === '2026-12-01')).toEqual(row({ impressions: 15 }));
+      expect(await db.outcomes.rows({ from: '2026-12-02' })).toEqual([
+        row({ day: '2026-12-02', experiment: '', variant: 'default', segment: 'new' }),
+      ]);
+      expect(await db.outcomes.rows({ to: '2026-12-01' })).toHaveLength(1);
+      expect(await db.outcomes.rows({ from: '2026-12-03', to: '2026-12-09' })).toEqual([]);
+    });
+
+    it('keeps two concurrent adds of one batch to one (the other sees it stored)', async () => {
+      const other = fresh.openAnother ? await fresh.openAnother() : db;
+      const results = await Promise.all([
+        db.outcomes.addBatch('race', [row({ day: '2026-11-01' })]),
+        other.outcomes.addBatch('race', [row({ day: '2026-11-01' })]),
+      ]);
+      expect(results.filter(Boolean)).toHaveLength(1);
+      expect((await db.outcomes.rows({ from: '2026-11-01', to: '2026-11-01' }))[0].impressions).toBe(10);
+    });
+  });
+
+  describe('segment snapshots', () => {
+    beforeAll(async () => {
+      await db.migrate();
+    });
+    const v1: Array<[string, Segment]> = [
+      ['alice', 'new'],
+      ['bob', 'at_risk'],
+      ['carol', 'at_risk'],
+      ['dave', 'paying'],
+      ['erin', 'churned'],
+      ...TRICKY.filter((t) => t !== '').map((t): [string, Segment] => [t, 'active']),
+    ];
+    const v2: Array<[string, Segment]> = [
+      ['alice', 'active'],
+      ['bob', 'active'],
+      ['carol', 'churned'],
+      ['dave', 'high_value'],
+      ['frank', 'new'],
+      ...TRICKY.filter((t) => t !== '').map((t): [string, Segment] => [t, 'active']),
+    ];
+
+    it('writes a version snapshot (replacing an earlier one), counts sizes and transitions, and removes it', async () => {
+      expect(await db.segments.write('v1', [['zed', 'new']])).toBe(1);
+      expect(await db.segments.write('v1', v1)).toBe(v1.length); // replaces
+      expect(await db.segments.write('v2', v2)).toBe(v2.length);
+      const sizes = await db.segments.sizes('v1');
+      expect(sizes).toEqual({ new: 1, churned: 1, at_risk: 2, high_value: 0, paying: 1, active: TRICKY.length - 1 });
+      const t = await db.segments.transitions('v1', 'v2');
+      expect(t.new).toEqual({ new: 0, churned: 0, at_risk: 0, high_value: 0, paying: 0, active: 1 });
+      expect(t.at_risk).toMatchObject({ active: 1, churned: 1 });
+      expect(t.paying.high_value).toBe(1);
+      expect(Object.values(t.churned).reduce((a, b) => a + b, 0)).toBe(0); // erin left the data
+      expect(t.active.active).toBe(TRICKY.length - 1);
+      await db.segments.remove('v1');
+      expect((await db.segments.sizes('v1')).new).toBe(0);
+      expect((await db.segments.sizes('v2')).new).toBe(1);
+    });
+
+    it('counts retention: shoppers of a segment with any event after a time', async () => {
+      await db.segments.write('r1', [
+        ['ret-a', 'at_risk'],
+        ['ret-b', 'at_risk'],
+        ['ret-c', 'new'],
+      ]);
+      await db.events.insertEvents([
+        { userId: 'ret-a', itemId: 'i1', type: 'view', ts: T0 + 10 * MINUTE },
+        { userId: 'ret-b', itemId: 'i1', type: 'view', ts: T0 - 10 * MINUTE },
+        { userId: 'ret-c', itemId: 'i2', type: 'cart', ts: T0 + MINUTE },
+      ]);
+      const r = await db.segments.retention('r1', T0);
+      expect(r.at_risk).toEqual({ users: 2, retained: 1 });
+      expect(r.new).toEqual({ users: 1, retained: 1 });
+      expect(r.paying).toEqual({ users: 0, retained: 0 });
     });
   });
 

@@ -230,9 +230,11 @@ describe('operator console (real stores, headless Chromium)', () => {
   });
 
   it('shows the A/B report per variant with the difference vs control, its 95% CI and p-value', async () => {
-    const api = await debug<{ control: string; variants: Array<{ variant: string; impressions: number; segments: unknown[] }> }>(
-      '/debug/experiments',
-    );
+    const report = await debug<{
+      experiments: Array<{ name: string; control: string; variants: Array<{ variant: string; impressions: number; segments: unknown[] }> }>;
+    }>('/debug/experiments');
+    const api = report.experiments[0];
+    expect(api.name).toBe('console-e2e');
     expect(api.variants.map((v) => v.variant)).toEqual(['control', 'boost_new']);
     await page.getByTestId('tab-ab').click();
     await page.getByTestId('ab-table').waitFor();

@@ -141,8 +141,8 @@ describe('operators (real PostgreSQL + Redis)', () => {
     expect(bad.status).toBe(400);
     expect(bad.body.error.details[0].field).toBe('body.recommendationId');
 
-    const report = (await request(stack.app).get('/debug/experiments').set(auth)).body;
-    expect(report.experiment).toBe('session-weight');
+    const report = (await request(stack.app).get('/debug/experiments').set(auth)).body.experiments[0];
+    expect(report.name).toBe('session-weight');
     const byName = Object.fromEntries(report.variants.map((v: { variant: string }) => [v.variant, v]));
     expect(byName.control).toMatchObject({ impressions: 4, clicks: 1, purchases: 0, ctr: 0.25 });
     expect(byName['heavy-session']).toMatchObject({ impressions: 4, clicks: 1, purchases: 1, conversion: 0.25 });

@@ -289,19 +289,47 @@ export function cacheContract(name: string, factory: () => Promise<Harness>): vo
       await expect(cache.recordEvents([], LIMITS)).resolves.toBeUndefined();
     });
 
-    it('counts experiment feedback per field, separately per experiment', async () => {
-      expect(await cache.readCounters('exp1')).toEqual(new Map());
-      await cache.incrementCounters('exp1', ['a|new|impression', 'a|new|impression', 'b|paying|click'], 3600);
-      await cache.incrementCounters('exp1', ['a|new|impression'], 3600);
-      await cache.incrementCounters('exp2', ['a|new|click'], 3600);
-      await cache.incrementCounters('exp1', [], 3600);
-      expect(await cache.readCounters('exp1')).toEqual(
+    it('adds outcome counters (counts and revenue) atomically, with a TTL', async () => {
+      expect(await cache.readUnflushedOutcomes()).toEqual({ counters: new Map(), pending: null });
+      await cache.addOutcomes(
+        [
+          ['d|e|a|new|home|i', 1],
+          ['d|e|a|new|home|i', 1],
+          ['d|e|a|new|home|r', 12.5],
+        ],
+        3600,
+      );
+      await cache.addOutcomes([['d|e|a|new|home|r', 0.25]], 3600);
+      await cache.addOutcomes([], 3600);
+      const { counters } = await cache.readUnflushedOutcomes();
+      expect(counters).toEqual(
         new Map([
-          ['a|new|impression', 3],
-          ['b|paying|click', 1],
+          ['d|e|a|new|home|i', 2],
+          ['d|e|a|new|home|r', 12.75],
         ]),
       );
-      expect(await cache.readCounters('exp2')).toEqual(new Map([['a|new|click', 1]]));
+      const ttl = await h.pttl(keys.outcomeCounters());
+      expect(ttl).toBeGreaterThan(0);
+      expect(ttl).toBeLessThanOrEqual(3600 * 1000);
+    });
+
+    it('moves outcome counters into a batch for a flush, hands a pending batch out again, and drops it by id', async () => {
+      expect(await cache.takeOutcomeBatch('b1', 3600)).toBeNull();
+      await cache.addOutcomes([['f|i', 3]], 3600);
+      const first = await cache.takeOutcomeBatch('b1', 3600);
+      expect(first).toEqual({ batchId: 'b1', counters: new Map([['f|i', 3]]) });
+      // Increments after the move start afresh; the batch stays pending until dropped.
+      await cache.addOutcomes([['f|i', 2]], 3600);
+      expect(await cache.readUnflushedOutcomes()).toEqual({ counters: new Map([['f|i', 2]]), pending: first });
+      // A flush cut short is repeated with the same batch, whatever id the retry proposes.
+      expect(await cache.takeOutcomeBatch('b2', 3600)).toEqual(first);
+      await cache.dropOutcomeBatch('b2'); // not the pending batch: nothing happens
+      expect((await cache.readUnflushedOutcomes()).pending).toEqual(first);
+      await cache.dropOutcomeBatch('b1');
+      expect(await cache.readUnflushedOutcomes()).toEqual({ counters: new Map([['f|i', 2]]), pending: null });
+      expect(await cache.takeOutcomeBatch('b3', 3600)).toEqual({ batchId: 'b3', counters: new Map([['f|i', 2]]) });
+      await cache.dropOutcomeBatch('b3');
+      expect(await cache.takeOutcomeBatch('b4', 3600)).toBeNull();
     });
 
     it('remembers clicks per user and item, and hands each out once', async () => {

@@ -59,7 +59,7 @@ export async function openTestStack(
     const db = await freshDatabase();
     dropDb = db.drop;
     vars.DATABASE_URL = db.url;
-    vars.REDIS_URL = testRedisUrl();
+    vars.REDIS_URL = env.REDIS_URL ?? testRedisUrl();
     vars.REDIS_KEY_PREFIX = uniqueName('t');
   }
   const config = loadConfig(vars);

@@ -148,15 +148,18 @@ async function trainStages(opts: TrainOptions, time: TimeStage, timings: Record<
     Object.assign(timings, Object.fromEntries(Object.entries(trained.timings).map(([k, v]) => [`fit.${k}`, v])));
     const metrics: VersionMetrics = { ...trained.metrics, holdout };
 
-    const manifest = await time('write', () =>
-      writeArtifacts(
+    const manifest = await time('write', async () => {
+      const written = await writeArtifacts(
         opts.modelsDir,
         manifestFor(trained.meta, { createdAt, metrics, timings, policy }),
         trained.meta,
         trained.packedLists(),
         trained.embedding ? (dir) => saveEmbedding(path.join(dir, 'embedding'), trained.embedding!) : undefined,
-      ),
-    );
+      );
+      // Each shopper's segment in this version: segment movement between versions reads them.
+      await db.segments.write(version, trained.segmentRows());
+      return written;
+    });
     await db.models.update(version, { status: 'ready', metrics, timings, manifest: { ...manifest, policy: undefined } });
 
     const report: TrainReport = {
@@ -203,6 +206,7 @@ async function trainStages(opts: TrainOptions, time: TimeStage, timings: Record<
     report.status = 'live';
     report.previous = published.previous;
     report.pruned = await pruneVersions({ cache: opts.cache, models: db.models, modelsDir: opts.modelsDir, policy, logger });
+    for (const v of report.pruned) await db.segments.remove(v);
     return report;
   } catch (err) {
     await db.models.update(version, { status: 'failed' }).catch(() => undefined);

@@ -36,6 +36,8 @@ export interface TrainedVersion {
   packedLists(): AsyncIterable<Array<[userId: string, packed: Buffer]>>;
   /** Segment of a user at training time; unknown users are `new`. */
   segmentOf(userId: string): Segment;
+  /** Every user's segment at training time, in user order. */
+  segmentRows(): Iterable<readonly [userId: string, segment: Segment]>;
   /** Everything but the holdout and the gate, which the pipeline adds. */
   metrics: VersionMetrics;
   /** Seconds per stage. */
@@ -129,6 +131,9 @@ export async function trainModels(dataset: Dataset, policy: Policy, opts: TrainO
     meta,
     users,
     packedLists,
+    segmentRows: function* () {
+      for (let u = 0; u < ds.nUsers; u++) yield [ds.userIds[u], SEGMENTS[segments.codes[u]]] as const;
+    },
     segmentOf: (userId) => {
       const u = ds.userIndex.get(userId);
       return u === undefined ? 'new' : SEGMENTS[segments.codes[u]];

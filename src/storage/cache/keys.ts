@@ -15,7 +15,8 @@
  *   P:{u:<userId>}:bought         set     items bought through the API        } one script updates both
  *   P:{cat}:availability          hash    itemId -> '1' | '0'                 } one slot: one MULTI
  *   P:{cat}:rev                   string  overlay revision counter            } writes both
- *   P:{exp:<name>}:counts         hash    variant|segment|type -> count (A/B report)
+ *   P:{out}:counters              hash    outcome field -> count/revenue (ledger) } one slot: the
+ *   P:{out}:pending, :pending-id  hash, string  a batch moved aside for a flush  } batch script
  *   P:{clk:<userKey>}:items       hash    itemId -> recommendationId of a recent click (TTL)
  *   P:rl:<limiter>:<client>       string  rate-limit hit counter (rate-limit-redis, window TTL); no
  *                                         hash tag, so clients spread over a cluster's slots
@@ -81,8 +82,17 @@ export class CacheKeys {
     return `${this.prefix}:{cat}:rev`;
   }
 
-  experimentCounters(experiment: string): string {
-    return `${this.prefix}:{exp:${experiment}}:counts`;
+  /** Outcome counters not yet flushed (one slot: the batch script moves them atomically). */
+  outcomeCounters(): string {
+    return `${this.prefix}:{out}:counters`;
+  }
+
+  outcomePendingBatch(): string {
+    return `${this.prefix}:{out}:pending`;
+  }
+
+  outcomePendingBatchId(): string {
+    return `${this.prefix}:{out}:pending-id`;
   }
 
   userClicks(userKey: string): string {

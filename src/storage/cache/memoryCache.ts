@@ -9,7 +9,7 @@
  */
 import type { StoreEvent } from '../../domain/types';
 import { bucketOf, CacheKeys, CATALOG_OVERLAY_TTL_SECONDS } from './keys';
-import type { CatalogOverlay, RecommendationCache, SessionLimits, UserState, VersionInfo } from './port';
+import type { CatalogOverlay, OutcomeBatch, RecommendationCache, SessionLimits, UserState, VersionInfo } from './port';
 import {
   checkLimits,
   checkTtl,
@@ -191,19 +191,51 @@ export class MemoryCache implements RecommendationCache {
     return rev;
   }
 
-  async incrementCounters(experiment: string, fields: string[], ttlSeconds: number): Promise<void> {
+  async addOutcomes(increments: ReadonlyArray<readonly [field: string, by: number]>, ttlSeconds: number): Promise<void> {
     this.open();
-    if (fields.length === 0) return;
-    const key = this.keys.experimentCounters(experiment);
+    if (increments.length === 0) return;
+    const key = this.keys.outcomeCounters();
     const hash = this.hashFor(key, true);
-    for (const f of fields) hash.set(f, Buffer.from(String(Number(hash.get(f)?.toString() ?? 0) + 1)));
+    for (const [f, by] of increments) hash.set(f, Buffer.from(String(Number(hash.get(f)?.toString() ?? 0) + by)));
     this.entry(key)!.expiresAt = this.now() + ttlSeconds * 1000;
   }
 
-  async readCounters(experiment: string): Promise<Map<string, number>> {
+  async takeOutcomeBatch(newBatchId: string, ttlSeconds: number): Promise<OutcomeBatch | null> {
     this.open();
-    const hash = this.hashFor(this.keys.experimentCounters(experiment), false);
-    return new Map([...(hash ?? new Map<string, Buffer>())].map(([k, v]) => [k, Number(v.toString())]));
+    const k = this.keys;
+    let id = this.getString(k.outcomePendingBatchId());
+    if (id === null) {
+      const counters = this.entry(k.outcomeCounters());
+      if (!counters) return null;
+      const expiresAt = this.now() + ttlSeconds * 1000;
+      this.store.delete(k.outcomeCounters());
+      this.store.set(k.outcomePendingBatch(), { ...counters, expiresAt });
+      this.setString(k.outcomePendingBatchId(), newBatchId, expiresAt);
+      id = newBatchId;
+    }
+    return { batchId: id, counters: this.numbers(k.outcomePendingBatch()) };
+  }
+
+  async dropOutcomeBatch(batchId: string): Promise<void> {
+    this.open();
+    if (this.getString(this.keys.outcomePendingBatchId()) !== batchId) return;
+    this.store.delete(this.keys.outcomePendingBatch());
+    this.store.delete(this.keys.outcomePendingBatchId());
+  }
+
+  async readUnflushedOutcomes(): Promise<{ counters: Map<string, number>; pending: OutcomeBatch | null }> {
+    this.open();
+    const id = this.getString(this.keys.outcomePendingBatchId());
+    return {
+      counters: this.numbers(this.keys.outcomeCounters()),
+      pending: id === null ? null : { batchId: id, counters: this.numbers(this.keys.outcomePendingBatch()) },
+    };
+  }
+
+  /** A hash of numbers (counters) as a Map. */
+  private numbers(key: string): Map<string, number> {
+    const hash = this.hashFor(key, false);
+    return new Map([...(hash ?? new Map<string, Buffer>())].map(([f, v]) => [f, Number(v.toString())]));
   }
 
   async rememberClick(userKey: string, itemId: string, recommendationId: string, ttlSeconds: number): Promise<void> {

@@ -5,6 +5,12 @@
  */
 import type { EventType, StoreEvent } from '../../domain/types';
 
+/** Outcome counters moved aside for one flush. */
+export interface OutcomeBatch {
+  batchId: string;
+  counters: Map<string, number>;
+}
+
 export interface SessionEvent {
   itemId: string;
   type: EventType;
@@ -72,9 +78,21 @@ export interface RecommendationCache {
   setAvailability(changes: Array<{ itemId: string; available: boolean }>): Promise<number>;
   readCatalogOverlay(): Promise<CatalogOverlay>;
 
-  /** Adds 1 to each named counter of an experiment's report (TTL refreshed on every write). */
-  incrementCounters(experiment: string, fields: string[], ttlSeconds: number): Promise<void>;
-  readCounters(experiment: string): Promise<Map<string, number>>;
+  /**
+   * Adds to the outcome ledger's counters (contracts/outcomes.ts fields), in one atomic step; their
+   * TTL is refreshed on every write.
+   */
+  addOutcomes(increments: ReadonlyArray<readonly [field: string, by: number]>, ttlSeconds: number): Promise<void>;
+  /**
+   * The counters a flush stores: the batch pending from an earlier flush that did not finish, or
+   * else the counters so far, moved aside atomically under the id `newBatchId` (later increments
+   * start afresh). Null when there is nothing to flush.
+   */
+  takeOutcomeBatch(newBatchId: string, ttlSeconds: number): Promise<OutcomeBatch | null>;
+  /** Drops the pending batch once the database holds it (nothing happens for another id). */
+  dropOutcomeBatch(batchId: string): Promise<void>;
+  /** What the database does not hold yet: the counters, and the pending batch if any. */
+  readUnflushedOutcomes(): Promise<{ counters: Map<string, number>; pending: OutcomeBatch | null }>;
   /** Remembers that a user (by key) clicked an item shown by a recommendation, for purchase attribution. */
   rememberClick(userKey: string, itemId: string, recommendationId: string, ttlSeconds: number): Promise<void>;
   /** For each item, the recommendation whose click it was (null where none), consuming the clicks. */

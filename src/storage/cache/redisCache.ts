@@ -16,7 +16,7 @@ import type { EventType, StoreEvent } from '../../domain/types';
 import { EVENT_TYPES } from '../../domain/types';
 import { moduleLogger, type Logger } from '../../observability/logger';
 import { bucketOf, type CacheKeys, CATALOG_OVERLAY_TTL_SECONDS } from './keys';
-import type { CatalogOverlay, RecommendationCache, SessionEvent, SessionLimits, UserState, VersionInfo } from './port';
+import type { CatalogOverlay, OutcomeBatch, RecommendationCache, SessionEvent, SessionLimits, UserState, VersionInfo } from './port';
 
 export type RedisClient = Redis | Cluster;
 
@@ -40,6 +40,8 @@ type Op = readonly [command: string, ...args: Arg[]];
 const SWITCH_LIVE_LUA = readScript('switchLive.lua');
 const RECORD_EVENTS_LUA = readScript('recordEvents.lua');
 const READ_USER_STATE_LUA = readScript('readUserState.lua');
+const TAKE_OUTCOME_BATCH_LUA = readScript('takeOutcomeBatch.lua');
+const DROP_OUTCOME_BATCH_LUA = readScript('dropOutcomeBatch.lua');
 
 function readScript(name: string): string {
   return fs.readFileSync(path.join(__dirname, 'scripts', name), 'utf8');
@@ -47,6 +49,14 @@ function readScript(name: string): string {
 
 interface CacheScripts {
   recsSwitchLive(live: string, previous: string, expected: string, version: string): Promise<[number, string]>;
+  recsTakeOutcomeBatch(
+    counters: string,
+    pending: string,
+    pendingId: string,
+    newId: string,
+    ttl: number,
+  ): Promise<[string, string[]] | null>;
+  recsDropOutcomeBatch(pending: string, pendingId: string, id: string): Promise<number>;
 }
 
 type UserStateReply = [Buffer | null, Buffer | null, Buffer[], Buffer[]];
@@ -92,6 +102,8 @@ export class RedisCache implements RecommendationCache {
     this.log = opts.logger ?? moduleLogger('cache');
     this.client.defineCommand('recsSwitchLive', { numberOfKeys: 2, lua: SWITCH_LIVE_LUA });
     this.client.defineCommand('recsRecordEvents', { numberOfKeys: 2, lua: RECORD_EVENTS_LUA });
+    this.client.defineCommand('recsTakeOutcomeBatch', { numberOfKeys: 3, lua: TAKE_OUTCOME_BATCH_LUA });
+    this.client.defineCommand('recsDropOutcomeBatch', { numberOfKeys: 2, lua: DROP_OUTCOME_BATCH_LUA });
     if (!this.client.isCluster) {
       // Load the read script on every (re)connection, so a request's first read is one EVALSHA too.
       const load = () => void (this.client as Redis).script('LOAD', READ_USER_STATE_LUA).catch(() => undefined);
@@ -324,18 +336,48 @@ export class RedisCache implements RecommendationCache {
     return Number(results[2]);
   }
 
-  async incrementCounters(experiment: string, fields: string[], ttlSeconds: number): Promise<void> {
-    if (fields.length === 0) return;
-    const key = this.keys.experimentCounters(experiment);
+  async addOutcomes(increments: ReadonlyArray<readonly [field: string, by: number]>, ttlSeconds: number): Promise<void> {
+    if (increments.length === 0) return;
+    const key = this.keys.outcomeCounters();
     const tx = this.client.multi();
-    for (const f of fields) tx.hincrby(key, f, 1);
+    for (const [field, by] of increments) {
+      if (Number.isInteger(by)) tx.hincrby(key, field, by);
+      else tx.hincrbyfloat(key, field, by);
+    }
     tx.expire(key, ttlSeconds);
     await tx.exec().then(unwrapResults);
   }
 
-  async readCounters(experiment: string): Promise<Map<string, number>> {
-    const hash = await this.client.hgetall(this.keys.experimentCounters(experiment));
-    return new Map(Object.entries(hash).map(([k, v]) => [k, Number(v)]));
+  async takeOutcomeBatch(newBatchId: string, ttlSeconds: number): Promise<OutcomeBatch | null> {
+    const k = this.keys;
+    const client = this.client as unknown as CacheScripts;
+    const reply = await client.recsTakeOutcomeBatch(
+      k.outcomeCounters(),
+      k.outcomePendingBatch(),
+      k.outcomePendingBatchId(),
+      newBatchId,
+      ttlSeconds,
+    );
+    if (!reply) return null;
+    const [batchId, flat] = reply;
+    const counters = new Map<string, number>();
+    for (let x = 0; x + 1 < flat.length; x += 2) counters.set(flat[x], Number(flat[x + 1]));
+    return { batchId, counters };
+  }
+
+  async dropOutcomeBatch(batchId: string): Promise<void> {
+    const k = this.keys;
+    await (this.client as unknown as CacheScripts).recsDropOutcomeBatch(k.outcomePendingBatch(), k.outcomePendingBatchId(), batchId);
+  }
+
+  async readUnflushedOutcomes(): Promise<{ counters: Map<string, number>; pending: OutcomeBatch | null }> {
+    const k = this.keys;
+    const toMap = (hash: Record<string, string>) => new Map(Object.entries(hash).map(([f, v]) => [f, Number(v)]));
+    // One slot: a MULTI reads the three keys at one instant (a batch cannot move between the reads).
+    const [counters, pending, pendingId] = unwrapResults(
+      await this.client.multi().hgetall(k.outcomeCounters()).hgetall(k.outcomePendingBatch()).get(k.outcomePendingBatchId()).exec(),
+    ) as [Record<string, string>, Record<string, string>, string | null];
+    return { counters: toMap(counters), pending: pendingId ? { batchId: pendingId, counters: toMap(pending) } : null };
   }
 
   async rememberClick(userKey: string, itemId: string, recommendationId: string, ttlSeconds: number): Promise<void> {

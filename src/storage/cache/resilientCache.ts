@@ -220,11 +220,17 @@ export class ResilientCache implements RecommendationCache {
   readCatalogOverlay() {
     return this.bulk(() => this.inner.readCatalogOverlay());
   }
-  incrementCounters(...a: Parameters<RecommendationCache['incrementCounters']>) {
-    return this.run(() => this.inner.incrementCounters(...a));
+  addOutcomes(...a: Parameters<RecommendationCache['addOutcomes']>) {
+    return this.run(() => this.inner.addOutcomes(...a));
   }
-  readCounters(experiment: string) {
-    return this.run(() => this.inner.readCounters(experiment));
+  takeOutcomeBatch(...a: Parameters<RecommendationCache['takeOutcomeBatch']>) {
+    return this.run(() => this.inner.takeOutcomeBatch(...a));
+  }
+  dropOutcomeBatch(batchId: string) {
+    return this.run(() => this.inner.dropOutcomeBatch(batchId));
+  }
+  readUnflushedOutcomes() {
+    return this.run(() => this.inner.readUnflushedOutcomes());
   }
   rememberClick(...a: Parameters<RecommendationCache['rememberClick']>) {
     return this.run(() => this.inner.rememberClick(...a));

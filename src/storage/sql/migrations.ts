@@ -68,6 +68,38 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX model_versions_created_idx ON model_versions (created_at DESC, version DESC);
     `,
   },
+  {
+    version: 4,
+    name: 'growth',
+    sql: `
+      -- The outcome ledger: one row per day x experiment x variant x segment x placement.
+      CREATE TABLE outcomes (
+        day         date NOT NULL,
+        experiment  text NOT NULL,
+        variant     text NOT NULL,
+        segment     text NOT NULL,
+        placement   text NOT NULL,
+        impressions bigint NOT NULL DEFAULT 0,
+        clicks      bigint NOT NULL DEFAULT 0,
+        purchases   bigint NOT NULL DEFAULT 0,
+        revenue     double precision NOT NULL DEFAULT 0,
+        revenue_sq  double precision NOT NULL DEFAULT 0,
+        PRIMARY KEY (day, experiment, variant, segment, placement)
+      );
+      -- Batches of cache counters already added: a flush repeated after a crash adds nothing twice.
+      CREATE TABLE outcome_batches (
+        batch_id  text PRIMARY KEY,
+        stored_at timestamptz NOT NULL DEFAULT now()
+      );
+      -- Each shopper's segment per model version, for segment movement between versions.
+      CREATE TABLE user_segments (
+        version text NOT NULL,
+        user_id text NOT NULL,
+        segment text NOT NULL,
+        PRIMARY KEY (version, user_id)
+      );
+    `,
+  },
 ];
 
 /** Advisory lock key serializing migrations across processes (arbitrary, fixed). */
