@@ -12,6 +12,7 @@ describe('packed user list', () => {
   const rec: UserRecommendations = {
     segment: 'high_value',
     features: { firstSeen: 1_600_000_000_000, lastSeen: 1_700_000_000_000, distinctItems: 42, purchases: 3, monetary: 129.5, rfm: 0.5 },
+    profile: { priceBand: 'high', purchaseCadenceDays: 12.3, dominantEventType: 'cart' },
     categories: [3, 0, 70000],
     refind: [5, 9],
     bought: [3, 1, 2],
@@ -20,10 +21,10 @@ describe('packed user list', () => {
     sources: Uint8Array.from([0, 2, 4, 3]),
   };
 
-  it('writes format 3 and round-trips every field (scores on a 255-step square-root scale)', () => {
+  it('writes format 4 and round-trips every field (scores on a 255-step square-root scale)', () => {
     const buf = encodeUserRecommendations(rec);
     expect(buf[0]).toBe(PACKED_FORMAT);
-    expect(PACKED_FORMAT).toBe(3);
+    expect(PACKED_FORMAT).toBe(4);
     const back = decodeUserRecommendations(buf);
     expect(back.segment).toBe('high_value');
     expect(back.categories).toEqual([3, 0, 70000]);
@@ -35,6 +36,23 @@ describe('packed user list', () => {
     back.scores.forEach((s, i) => expect(Math.abs(s - rec.scores[i])).toBeLessThan((2 * 2) / 255));
     expect(back.scores[0]).toBeCloseTo(2, 5);
     expect(back.features).toEqual({ ...rec.features, rfm: Math.round(0.5 * 254) / 254, monetary: 129.5 });
+    expect(back.profile).toEqual({ priceBand: 'high', purchaseCadenceDays: 12.3, dominantEventType: 'cart' });
+    const none = decodeUserRecommendations(
+      encodeUserRecommendations({ ...rec, profile: { priceBand: null, purchaseCadenceDays: null, dominantEventType: 'view' } }),
+    );
+    expect(none.profile).toEqual({ priceBand: null, purchaseCadenceDays: null, dominantEventType: 'view' });
+  });
+
+  it('still decodes format 3 values (no profile)', () => {
+    const v4 = encodeUserRecommendations({ ...rec, profile: { priceBand: null, purchaseCadenceDays: null, dominantEventType: 'view' } });
+    // The profile's two bytes follow the features: 7 header + u32 lastSeen + 4-byte gap + 1 + 1 varints + 5.
+    const at = 7 + 4 + 4 + 1 + 1 + 5;
+    const v3 = Buffer.concat([v4.subarray(0, at), v4.subarray(at + 2)]);
+    v3[0] = 3;
+    const back = decodeUserRecommendations(v3);
+    expect(back.profile).toBeUndefined();
+    expect(back.categories).toEqual([3, 0, 70000]);
+    expect(Array.from(back.items)).toEqual([10, 11, 12, 4_000_000]);
   });
 
   it('keeps the rank order of scores that quantize to the same byte', () => {
@@ -82,8 +100,8 @@ describe('packed user list', () => {
       scores: Float32Array.from({ length: n }, (_, i) => 5 / (i + 1)),
       sources: Uint8Array.from({ length: n }, (_, i) => (i % 5 === 0 ? 1 : 0)),
     });
-    // 7 header + 15 features + 7 categories + 17 refind + 20 bought + 101 items + 50 scores + 25 sources.
-    expect(buf.length).toBe(242);
+    // 7 header + 15 features + 2 profile + 7 categories + 17 refind + 20 bought + 101 items + 50 scores + 25 sources.
+    expect(buf.length).toBe(244);
     expect(buf.length + 4).toBeLessThanOrEqual(256);
   });
 

@@ -2,10 +2,12 @@
  * The per-user value a version stores in the cache: compact binary, item indices into the
  * version's item dictionary (see versionMeta.ts), quantized scores, packed source codes.
  *
- * Layout, format 3 (little endian; "var" = unsigned LEB128 varint):
- *   u8 format (3) | u8 segment code | u8 index width W (2, 3 or 4 bytes) | f32 maxScore
+ * Layout, format 4 (little endian; "var" = unsigned LEB128 varint):
+ *   u8 format (4) | u8 segment code | u8 index width W (2, 3 or 4 bytes) | f32 maxScore
  *   features: u32 lastSeen (epoch s) | var (lastSeen - firstSeen) s, zigzag | var distinctItems
  *             | var purchases | f32 monetary | u8 rfm (0..254 = 0..1, 255 = not a purchaser)
+ *   profile:  u8 price band (0 unknown, 1 + PRICE_BANDS index) + 4 x dominant event type code
+ *             | var purchase cadence in tenths of a day + 1 (0 = fewer than two purchases)
  *   var nCategories | nCategories x uW category index (favourite first)
  *   var nRefind     | nRefind x uW item index (touched, not bought; most recent first)
  *   var nBought     | nBought x var item index, ascending, delta from the previous (a set)
@@ -16,12 +18,14 @@
  * 50 items, 3 categories, a few refind/bought items: about 200 bytes for a 20k-item catalogue, which
  * keeps Redis's allocation per user (hash field + value) under 400 bytes.
  *
- * Format 2 (the previous layout, u32 indices, u16 scores, u8 sources) is still decoded, so a
- * version published before an upgrade keeps serving.
+ * Format 3 (format 4 without the profile) and format 2 (u32 indices, u16 scores, u8 sources) are
+ * still decoded, so a version published before an upgrade keeps serving.
  */
-import { SEGMENTS, type Segment } from '../domain/types';
+import { EVENT_TYPES, PRICE_BANDS, SEGMENTS, type EventType, type PriceBand, type Segment } from '../domain/types';
 
-export const PACKED_FORMAT = 3;
+export const PACKED_FORMAT = 4;
+/** Format 4 without the profile: still decoded. */
+export const PACKED_FORMAT_V3 = 3;
 /** The previous layout: still decoded (versions published before an upgrade). */
 export const PACKED_FORMAT_V2 = 2;
 const MAX_U16 = 65535;
@@ -39,9 +43,18 @@ export interface UserFeatureSnapshot {
   rfm: number | null;
 }
 
+/** The playbook's portrait of a shopper at training time (favourite categories travel beside it). */
+export interface UserProfileSnapshot {
+  priceBand: PriceBand | null;
+  /** Median days between purchases (tenth-of-a-day precision); null with fewer than two. */
+  purchaseCadenceDays: number | null;
+  dominantEventType: EventType;
+}
+
 export interface UserRecommendations {
   segment: Segment;
   features?: UserFeatureSnapshot;
+  profile?: UserProfileSnapshot;
   /** Favourite category indices, best first. */
   categories: number[];
   /** Items the user viewed, favourited or carted and did not buy, most recent first. */
@@ -178,7 +191,15 @@ export function encodeUserRecommendations(rec: UserRecommendations): Buffer {
   for (let i = 0; i < nItems; i++) if (rec.scores[i] > maxScore) maxScore = rec.scores[i];
 
   const size =
-    4 + 4 + (4 + VAR_MAX * 3 + 4 + 1) + VAR_MAX * 4 + w * (nCats + nRefind + nItems) + VAR_MAX * nBought + nItems + Math.ceil(nItems / 2);
+    4 +
+    4 +
+    (4 + VAR_MAX * 3 + 4 + 1) +
+    (1 + VAR_MAX) +
+    VAR_MAX * 4 +
+    w * (nCats + nRefind + nItems) +
+    VAR_MAX * nBought +
+    nItems +
+    Math.ceil(nItems / 2);
   const buf = Buffer.allocUnsafe(size);
   let o = 0;
   const varint = (v: number) => {
@@ -206,6 +227,15 @@ export function encodeUserRecommendations(rec: UserRecommendations): Buffer {
   varint(Math.min(0xffffffff, Math.max(0, Math.round(f?.purchases ?? 0))));
   o = buf.writeFloatLE(f?.monetary ?? 0, o);
   buf[o++] = f?.rfm === null || f?.rfm === undefined || !Number.isFinite(f.rfm) ? 255 : Math.round(Math.min(1, Math.max(0, f.rfm)) * 254);
+  const p = rec.profile;
+  buf[o++] =
+    (p?.priceBand ? PRICE_BANDS.indexOf(p.priceBand) + 1 : 0) + 4 * Math.max(0, EVENT_TYPES.indexOf(p?.dominantEventType ?? 'view'));
+  const cadence = p?.purchaseCadenceDays;
+  varint(
+    cadence === null || cadence === undefined || !Number.isFinite(cadence)
+      ? 0
+      : Math.min(0xffffffff, Math.round(Math.max(0, cadence) * 10) + 1),
+  );
   varint(nCats);
   for (let i = 0; i < nCats; i++) index(rec.categories[i]);
   varint(nRefind);
@@ -233,7 +263,7 @@ export function encodeUserRecommendations(rec: UserRecommendations): Buffer {
 /** Decodes a packed list (format 3, or the older format 2). */
 export function decodeUserRecommendations(buf: Buffer): UserRecommendations {
   const format = buf[0];
-  if (format === PACKED_FORMAT) return decodeV3(buf);
+  if (format === PACKED_FORMAT || format === PACKED_FORMAT_V3) return decodeV3(buf);
   if (format === PACKED_FORMAT_V2) return decodeV2(buf);
   throw new Error(`unsupported packed list format ${format}`);
 }
@@ -321,6 +351,17 @@ function decodeV3(buf: Buffer): UserRecommendations {
     monetary,
     rfm: rfmByte === 255 ? null : rfmByte / 254,
   };
+  let profile: UserProfileSnapshot | undefined;
+  if (buf[0] === PACKED_FORMAT) {
+    c.need(1);
+    const bits = buf[c.o++];
+    const cadence = c.varint();
+    profile = {
+      priceBand: bits % 4 ? (PRICE_BANDS[(bits % 4) - 1] ?? null) : null,
+      purchaseCadenceDays: cadence ? (cadence - 1) / 10 : null,
+      dominantEventType: EVENT_TYPES[bits >> 2] ?? 'view',
+    };
+  }
   const categories = c.indices(c.varint());
   const refind = c.indices(c.varint());
   const nBought = c.varint();
@@ -352,5 +393,5 @@ function decodeV3(buf: Buffer): UserRecommendations {
     if (i + 1 < nItems) sources[i + 1] = b >> 4;
   }
   c.reset(Cursor.EMPTY, 0, w); // do not hold the request's buffer until the next decode
-  return { segment, features, categories, refind, bought, items, scores, sources };
+  return { segment, features, ...(profile ? { profile } : {}), categories, refind, bought, items, scores, sources };
 }

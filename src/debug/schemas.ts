@@ -1,6 +1,6 @@
 /** Request and answer schemas of the operator endpoints, and their OpenAPI descriptions. */
 import { z } from 'zod';
-import { SEGMENTS } from '../domain/types';
+import { EVENT_TYPES, PRICE_BANDS, SEGMENTS } from '../domain/types';
 import { idSchema } from '../http/validation';
 import type { RouteDoc } from '../http/openapi';
 
@@ -19,6 +19,13 @@ export const debugUserAnswer = z
     segmentReason: z.string(),
     features: z.looseObject({ firstSeen: isoTime, lastSeen: isoTime }).nullable(),
     favouriteCategories: z.array(z.string()),
+    profile: z.object({
+      favouriteCategories: z.array(z.string()),
+      priceBand: z.enum(PRICE_BANDS).nullable(),
+      purchaseCadenceDays: z.number().nullable(),
+      lifecycleAgeDays: z.number().nullable(),
+      dominantEventType: z.enum(EVENT_TYPES).nullable(),
+    }),
     variant: z.string(),
     recentEvents: z.array(z.object({ itemId: z.string(), type: z.string(), timestamp: z.string() })),
     session: z.array(z.object({ itemId: z.string(), type: z.string(), timestamp: z.string() })),

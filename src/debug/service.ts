@@ -105,6 +105,13 @@ export class DebugService {
         rfm: f.rfm,
       },
       favouriteCategories: explained.categories,
+      profile: {
+        favouriteCategories: explained.categories,
+        priceBand: explained.profile?.priceBand ?? null,
+        purchaseCadenceDays: explained.profile?.purchaseCadenceDays ?? null,
+        lifecycleAgeDays: f?.firstSeen ? Math.round(((meta.now - f.firstSeen) / DAY) * 10) / 10 : null,
+        dominantEventType: explained.profile?.dominantEventType ?? null,
+      },
       variant: explained.variant,
       recentEvents: recent.map((e) => ({ itemId: e.itemId, type: e.type, timestamp: new Date(e.ts).toISOString() })),
       session: explained.session.map((e) => ({ itemId: e.itemId, type: e.type, timestamp: new Date(e.ts).toISOString() })),

@@ -5,19 +5,29 @@
  * the answer is never empty while the catalogue has an available item. No model runs here.
  */
 import type { RecommendationCache, SessionEvent, UserState } from '../storage/cache/port';
-import type { Policy, ChainStep } from '../config/policy';
+import type { Policy, ChainStep, ProfileTags } from '../config/policy';
 import { assignVariant } from '../experiments/assignment';
 import { encodeRecommendationId } from '../contracts/recommendationId';
 import { type ChainContext, stepLists } from '../contracts/fallbackChain';
 import type { Metrics } from '../observability/metrics';
 import type { RankedItem, Segment } from '../domain/types';
-import { decodeUserRecommendations, type UserFeatureSnapshot, type UserRecommendations } from '../contracts/packedList';
+import {
+  decodeUserRecommendations,
+  type UserFeatureSnapshot,
+  type UserProfileSnapshot,
+  type UserRecommendations,
+} from '../contracts/packedList';
 import { csrRow } from '../contracts/versionMeta';
 import { NotFoundError, UnavailableError } from '../errors';
 import { CacheUnavailableError } from '../storage/cache/resilientCache';
 import type { LiveVersion, LoadedVersion } from '../live/liveVersion';
 import { blendCandidates, Candidates, CANDIDATES_CAPACITY } from './blend';
 import { AnswerFilter, AnswerList, type FallbackTrace, type FilterCounts, type ItemProvenance } from './answer';
+
+/** The profile tags experiments may target. */
+function profileTags(p: UserProfileSnapshot): ProfileTags {
+  return { ...(p.priceBand ? { priceBand: p.priceBand } : {}), dominantEventType: p.dominantEventType };
+}
 
 export interface RecommendRequest {
   userId: string;
@@ -42,6 +52,8 @@ export interface ExplainedRecommendation extends Recommendation {
   known: boolean;
   /** Training-time facts behind the segment (from the version's packed list). */
   features: UserFeatureSnapshot | null;
+  /** The shopper's portrait at training time. */
+  profile: UserProfileSnapshot | null;
   /** Favourite categories at training time, best first. */
   categories: string[];
   /** Events posted through the API recently (the live session), newest first. */
@@ -144,7 +156,8 @@ export class RecommendationService {
     const rec: UserRecommendations | null = state.list ? decodeUserRecommendations(state.list) : null;
     const segment: Segment = rec?.segment ?? 'new';
     if (!degraded) this.metrics?.cacheLookup(rec !== null);
-    const assignment = assignVariant(this.policy, req.userId, { segment, placement: 'home' });
+    const tags = rec?.profile ? profileTags(rec.profile) : undefined;
+    const assignment = assignVariant(this.policy, req.userId, { segment, tags, placement: 'home' });
     const variant = assignment.config;
     const sessionWeight = variant?.sessionWeight ?? this.policy.serving.sessionWeight;
     const newArrivalBoost = variant?.newArrivalBoost ?? this.policy.rules.newArrivalBoost;
@@ -181,6 +194,7 @@ export class RecommendationService {
       items: answer.items,
       known: rec !== null,
       features: rec?.features ?? null,
+      profile: rec?.profile ?? null,
       categories: trace ? (rec?.categories ?? []).map((c) => meta.categories[c]).filter((c) => c !== undefined) : [],
       session: state.session,
       chain,

@@ -6,6 +6,7 @@
 import { type Segment, SEGMENTS } from '../../src/domain/types';
 import type { Policy } from '../../src/config/policy';
 import { compareIds, type Dataset, DAY_MS, TYPE_PURCHASE } from '../data/dataset';
+import { userProfiles, type UserProfiles } from './profiles';
 
 export interface UserFeatures {
   firstSeen: Float64Array;
@@ -18,6 +19,8 @@ export interface UserFeatures {
   monetary: Float64Array;
   /** Mean of recency, frequency and monetary percentiles among purchasers (0..1); NaN otherwise. */
   rfm: Float32Array;
+  /** The shopper's portrait (price band, purchase cadence, dominant event type). */
+  profiles: UserProfiles;
 }
 
 export interface SegmentResult {
@@ -80,7 +83,7 @@ export function userFeatures(ds: Dataset): UserFeatures {
     const m = percentiles(buyers, monetary);
     buyers.forEach((u, x) => (rfm[u] = (r[x] + f[x] + m[x]) / 3));
   }
-  return { firstSeen, lastSeen, distinctItems, purchases, lastPurchase, monetary, rfm };
+  return { firstSeen, lastSeen, distinctItems, purchases, lastPurchase, monetary, rfm, profiles: userProfiles(ds) };
 }
 
 /** Percentile (0..1, higher value = higher percentile) of each listed user's value; ties share the mean rank. */

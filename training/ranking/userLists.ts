@@ -2,7 +2,8 @@
  * One user's cached value (ranked list plus the facts the service filters and falls back with).
  * Free of TF.js imports: worker threads compute lists with it (ranking/parallelLists.ts).
  */
-import { SEGMENTS } from '../../src/domain/types';
+import { EVENT_TYPES, SEGMENTS } from '../../src/domain/types';
+import { priceBandName } from '../models/profiles';
 import type { UserRecommendations } from '../../src/contracts/packedList';
 import { type Dataset, TYPE_PURCHASE } from '../data/dataset';
 import type { ExcludeMode, Ranker } from './ranker';
@@ -68,6 +69,11 @@ export function userRecommendations(
             purchases: features.purchases[u],
             monetary: features.monetary[u],
             rfm: Number.isFinite(features.rfm[u]) ? features.rfm[u] : null,
+          },
+          profile: {
+            priceBand: priceBandName(features.profiles.priceBand[u]),
+            purchaseCadenceDays: Number.isFinite(features.profiles.cadenceDays[u]) ? features.profiles.cadenceDays[u] : null,
+            dominantEventType: EVENT_TYPES[features.profiles.dominantType[u]],
           },
         }
       : {}),
