@@ -9,7 +9,7 @@ const KERNEL = [
   ['contracts', 'observability'],
   ['storage'],
   ['live', 'http', 'ingest'],
-  ['sample'],
+  ['sample', 'simulate'],
 ];
 const FEATURES = ['recommendations', 'events', 'catalog', 'feedback', 'experiments', 'growth', 'debug', 'console', 'health'];
 /** training/ layers, lowest first. */

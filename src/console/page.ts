@@ -10,6 +10,8 @@
  * The script below avoids backticks and "${" so the whole document can live in this raw template.
  */
 
+import { GROWTH_SCRIPT, GROWTH_VIEW } from './growthPage';
+
 const STYLE = String.raw`
 :root {
   --bg: #f5f6f8; --panel: #fff; --ink: #1d2330; --muted: #667085; --line: #e3e6ec;
@@ -97,6 +99,8 @@ dl.kv dd { margin: 0; font-variant-numeric: tabular-nums; }
 .notice { padding: 10px 14px; border-radius: 6px; margin-bottom: 16px; }
 .notice.error { background: var(--bad-soft); color: var(--bad); border: 1px solid #f5c2bd; }
 .notice.info { background: var(--accent-soft); color: #1e3a8a; }
+.notice.warn { background: #fff7e6; color: #8a5300; }
+table.heatmap td { min-width: 56px; }
 #token-view { max-width: 460px; margin: 64px auto; }
 #token-view p { color: var(--muted); margin-top: 0; }
 .hidden { display: none !important; }
@@ -220,7 +224,7 @@ const SCRIPT = String.raw`
   }
 
   // ---- views ----
-  var TABS = ['models', 'segments', 'user', 'item', 'ab'];
+  var TABS = ['models', 'segments', 'growth', 'user', 'item', 'ab'];
   var current = 'models';
   var loaded = {};
 
@@ -255,6 +259,7 @@ const SCRIPT = String.raw`
     if (name === 'models' && !loaded.models) loadModels();
     if (name === 'segments' && !loaded.segments) loadSegments();
     if (name === 'ab' && !loaded.ab) loadExperiments();
+    if (name === 'growth' && !loaded.growth) loadGrowth();
     if (name === 'user') $('user-input').focus();
     if (name === 'item') $('item-input').focus();
     if (!(opts && opts.noHash)) setHash(name);
@@ -608,6 +613,7 @@ const SCRIPT = String.raw`
     }).catch(function (e) { clear(box); handleError(e, 'A/B report'); });
   }
 
+/*growth-script*/
   // ---- routing from the address (#user/<id>, #item/<id>, #models ...) ----
   function route() {
     var m = /^#([a-z]+)(?:\/(.*))?$/.exec(location.hash || '');
@@ -639,6 +645,7 @@ const SCRIPT = String.raw`
   $('models-refresh').addEventListener('click', function () { loaded.models = false; loadModels(); });
   $('segments-refresh').addEventListener('click', function () { loaded.segments = false; loadSegments(); });
   $('ab-refresh').addEventListener('click', function () { loaded.ab = false; loadExperiments(); });
+  $('growth-refresh').addEventListener('click', function () { loaded.growth = false; loadGrowth(); });
 
   // A link with #token=... (what 'recs demo' prints) signs in at once; the token then leaves the address bar.
   var fromLink = /(?:^#|&)token=([^&]+)/.exec(location.hash);
@@ -663,6 +670,7 @@ const BODY = String.raw`
     <button type="button" role="tab" id="tab-segments" data-testid="tab-segments">Segments</button>
     <button type="button" role="tab" id="tab-user" data-testid="tab-user">User lookup</button>
     <button type="button" role="tab" id="tab-item" data-testid="tab-item">Item lookup</button>
+    <button type="button" role="tab" id="tab-growth" data-testid="tab-growth">Growth</button>
     <button type="button" role="tab" id="tab-ab" data-testid="tab-ab">A/B report</button>
   </nav>
 </div>
@@ -699,6 +707,7 @@ const BODY = String.raw`
     </div>
     <div id="item-body" data-testid="item-body"></div>
   </section>
+<!--growth-view-->
   <section id="view-ab" class="hidden" data-testid="view-ab">
     <div style="display:flex;justify-content:flex-end;margin-bottom:8px"><button type="button" class="secondary" id="ab-refresh">Refresh</button></div>
     <div id="ab-body"></div>
@@ -726,14 +735,16 @@ export const CONSOLE_HTML = [
   '<meta charset="utf-8">',
   '<meta name="viewport" content="width=device-width, initial-scale=1">',
   // Nothing leaves this origin: no CDN, no fonts, no images from elsewhere.
-  `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; connect-src 'self'; img-src 'self' data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'; base-uri 'none'; form-action 'none'">`,
+  `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; connect-src 'self'; img-src 'self' data:; style-src 'unsafe-inline'; script-src 'self' 'unsafe-inline'; base-uri 'none'; form-action 'none'">`,
   '<meta name="referrer" content="no-referrer">',
   '<title>Storefront recs · operator console</title>',
   `<style>${STYLE}</style>`,
   '</head>',
   '<body>',
-  BODY.replace('<!--token-form-->', TOKEN_FORM),
-  `<script>${SCRIPT}</script>`,
+  BODY.replace('<!--token-form-->', TOKEN_FORM).replace('<!--growth-view-->', GROWTH_VIEW),
+  // Chart.js, bundled with the service (see console/routes.ts), for the Growth page.
+  '<script src="/console/chart.js"></script>',
+  `<script>${SCRIPT.replace('/*growth-script*/', GROWTH_SCRIPT)}</script>`,
   '</body>',
   '</html>',
 ].join('\n');

@@ -10,4 +10,12 @@ export const consoleRouteDocs: RouteDoc[] = [
     responses: { 200: { description: 'the page', contentType: 'text/html' } },
     example: () => ({ status: 200 }),
   },
+  {
+    method: 'get',
+    path: '/console/chart.js',
+    summary: "The chart library the console's Growth page draws with (Chart.js, served by the service: no CDN)",
+    tag: 'operators',
+    responses: { 200: { description: 'JavaScript', contentType: 'application/javascript' } },
+    example: () => ({ status: 200 }),
+  },
 ];

@@ -36,7 +36,7 @@ describe('security headers', () => {
     expect(api['content-security-policy']).toContain("frame-ancestors 'none'");
     expect(api['referrer-policy']).toBeUndefined();
     const consolePage = await request(replayed).get('/console');
-    expect(consolePage.headers['content-security-policy']).toContain("script-src 'unsafe-inline'");
+    expect(consolePage.headers['content-security-policy']).toContain("script-src 'self' 'unsafe-inline'");
     expect(consolePage.headers['x-content-type-options']).toBe('nosniff');
     expect(consolePage.headers['referrer-policy']).toBe('no-referrer');
     expect(consolePage.headers['cross-origin-opener-policy']).toBe('same-origin');

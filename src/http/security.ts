@@ -34,7 +34,7 @@ const consoleHelmet = helmet({
       connectSrc: ["'self'"],
       imgSrc: ["'self'", 'data:'],
       styleSrc: ["'unsafe-inline'"],
-      scriptSrc: ["'unsafe-inline'"],
+      scriptSrc: ["'self'", "'unsafe-inline'"],
       ...common,
     },
   },

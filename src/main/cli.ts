@@ -28,6 +28,12 @@ function parseFraction(value: string): number {
   return n;
 }
 
+function parsePositiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number of at least 1');
+  return n;
+}
+
 function parsePort(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port number 0..65535');
@@ -229,6 +235,49 @@ export function buildProgram(): Command {
         rollback({ cache, models: db.models, modelsDir: config.modelsDir, policy: config.policy, logger }, opts.to),
       );
       process.stdout.write(`live version: ${result.to} (was ${result.from ?? 'none'})\n`);
+    });
+
+  program
+    .command('simulate')
+    .description(
+      'drive the running service as a storefront would, for N days, training between days (needs its DATABASE_URL and REDIS_URL)',
+    )
+    .requiredOption('--days <n>', 'simulated days', parsePositiveInt)
+    .option('--shoppers <n>', 'shoppers in the simulated world', parsePositiveInt, 1500)
+    .option('--seed <n>', 'seed of every choice the simulation makes', parsePositiveInt, 7)
+    .option('--url <url>', 'the service (default http://localhost:PORT)')
+    .option('--json', 'print the days as JSON')
+    .action(async (opts: { days: number; shoppers: number; seed: number; url?: string; json?: boolean }) => {
+      const config = loadConfig();
+      const logger = configureLogger(config.logLevel, { toStderr: true });
+      if (!config.databaseUrl || !config.redisUrl) {
+        throw new Error(
+          'recs simulate trains between days against the service’s stores: set DATABASE_URL and REDIS_URL as the service has them (the embedded stores live inside one process: `recs demo` simulates embedded)',
+        );
+      }
+      const { simulate } = await import('./simulate');
+      const days = await withStores(config, async ({ db, cache }) => {
+        await ensureSchema(db);
+        return simulate({
+          config,
+          db,
+          cache,
+          logger,
+          url: opts.url ?? `http://localhost:${config.port}`,
+          days: opts.days,
+          shoppers: opts.shoppers,
+          seed: opts.seed,
+        });
+      });
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify(days, null, 2)}\n`);
+        return;
+      }
+      for (const d of days) {
+        process.stdout.write(
+          `${d.day}: ${d.visits} visits, ${d.impressions} impressions, ${d.clicks} clicks, ${d.purchases} purchases, revenue ${d.revenue.toFixed(2)}; ${d.version} ${d.status}\n`,
+        );
+      }
     });
 
   return program;

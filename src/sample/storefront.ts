@@ -22,11 +22,21 @@ export interface StorefrontOptions {
   now?: number | Date;
 }
 
+/** How a generated shopper behaves: what the storefront simulation carries on with. */
+export interface Shopper {
+  userId: string;
+  archetype: Archetype;
+  /** Preferred categories (names), most preferred first. */
+  preferred: string[];
+}
+
 export interface Storefront {
   /** Sorted by itemId. */
   items: Item[];
   /** Sorted by ts (stable, so the order is reproducible). */
   events: StoreEvent[];
+  /** One per user, in user order. */
+  shoppers: Shopper[];
 }
 
 /** Fixed "now" so the sample (and the segments derived from it) are reproducible. */
@@ -116,7 +126,7 @@ function shuffle<T>(rng: Rng, values: T[]): T[] {
 }
 
 /** Behaviour profile of a user; decides recency, activity and how readily they buy. */
-type Archetype = 'new' | 'churned' | 'at_risk' | 'regular' | 'heavy';
+export type Archetype = 'new' | 'churned' | 'at_risk' | 'regular' | 'heavy';
 
 interface Profile {
   sessions: [number, number];
@@ -238,6 +248,7 @@ export function generateStorefront(opts: StorefrontOptions): Storefront {
   const rng = mulberry32(opts.seed);
   const cat = buildCatalogue(rng, opts, now);
   const events: StoreEvent[] = [];
+  const shoppers: Shopper[] = [];
   const userWidth = String(opts.users).length;
 
   for (let u = 0; u < opts.users; u++) {
@@ -250,6 +261,7 @@ export function generateStorefront(opts: StorefrontOptions): Storefront {
       const c = cat.nonEmptyCategories[cat.categorySampler.sample(rng)];
       if (!preferred.includes(c)) preferred.push(c);
     }
+    shoppers.push({ userId, archetype, preferred: preferred.map((c) => cat.items[cat.byCategory[c][0]].category!) });
     const [first, last] = activityWindow(rng, archetype, now, opts.days);
     const sessionCount = intBetween(rng, profile.sessions[0], profile.sessions[1]);
     const starts = [last];
@@ -292,7 +304,7 @@ export function generateStorefront(opts: StorefrontOptions): Storefront {
 
   events.sort((a, b) => a.ts - b.ts);
   const items = cat.items.slice().sort((a, b) => (a.itemId < b.itemId ? -1 : a.itemId > b.itemId ? 1 : 0));
-  return { items, events };
+  return { items, events, shoppers };
 }
 
 // ---------------------------------------------------------------------------------------------

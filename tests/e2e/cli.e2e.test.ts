@@ -9,7 +9,7 @@ import path from 'path';
 import { assertBuilt, runRecs, startRecs, stop } from '../helpers/cli';
 import { freshDatabase, testRedisUrl, uniqueName } from '../helpers/servers';
 import { generateStorefront } from '../../src/sample/storefront';
-import { launchChromium } from '../helpers/browser';
+import { launchChromium, pixelStats } from '../helpers/browser';
 
 const getJson = async (url: string) => {
   const res = await fetch(url);
@@ -43,8 +43,13 @@ describe('recs demo (embedded, nothing configured)', () => {
       expect(res.body.items).toHaveLength(10);
       expect(res.body.segment).not.toBe('new');
 
-      // The printed console link opens the console signed in: the models table shows the live version.
-      const link = /(http:\/\/localhost:\d+\/console#token=\S+)/.exec(demo.output())![1];
+      // After a short simulation the demo prints the console link; it opens the console signed in.
+      let found: RegExpExecArray | null = null;
+      for (let waited = 0; !found && waited < 150_000; waited += 500) {
+        found = /(http:\/\/localhost:\d+\/console#token=\S+)/.exec(demo.output());
+        if (!found) await new Promise((r) => setTimeout(r, 500));
+      }
+      const link = found![1];
       const token = decodeURIComponent(/#token=(\S+)/.exec(link)![1]);
       const models = await fetch(`${demo.url}/debug/models`, { headers: { Authorization: `Bearer ${token}` } });
       expect(models.status).toBe(200);
@@ -58,6 +63,32 @@ describe('recs demo (embedded, nothing configured)', () => {
         expect(await table.textContent()).toContain(live);
         expect(await page.getByTestId('token-input').isVisible()).toBe(false);
         expect(page.url()).not.toContain('token='); // the token leaves the address bar
+
+        // The Growth page opens populated: versions from the simulated nights, their segment
+        // movement, and outcomes per day, drawn by the bundled chart library.
+        const growth = (await (await fetch(`${demo.url}/debug/growth`, { headers: { Authorization: `Bearer ${token}` } })).json()) as {
+          versions: unknown[];
+          transitions: unknown;
+          outcomes: Array<{ day: string; revenue: number }>;
+        };
+        expect(growth.versions.length).toBeGreaterThanOrEqual(4);
+        expect(growth.transitions).not.toBeNull();
+        expect(new Set(growth.outcomes.map((r) => r.day)).size).toBe(3);
+        expect(growth.outcomes.reduce((a, r) => a + r.revenue, 0)).toBeGreaterThan(0);
+        await page.setViewportSize({ width: 1280, height: 1800 });
+        await page.getByTestId('tab-growth').click();
+        await page.locator('#growth-body[data-rendered="2"]').waitFor({ timeout: 20_000 });
+        for (const id of ['growth-segments-chart', 'growth-trend-chart']) {
+          const chart = pixelStats(await page.getByTestId(id).screenshot());
+          expect(chart.width).toBeGreaterThan(300);
+          expect(chart.distinctColours).toBeGreaterThan(10);
+          expect(chart.nonBackgroundShare).toBeGreaterThan(0.03);
+        }
+        expect(await page.getByTestId('growth-transition-row').count()).toBe(6);
+        const shot = await page.screenshot({ fullPage: true });
+        const file = path.join(os.tmpdir(), `recs-console-growth-${process.pid}.png`);
+        await fs.promises.writeFile(file, shot);
+        console.log(`console Growth page screenshot: ${file}`);
       } finally {
         await browser.close();
       }
@@ -65,7 +96,7 @@ describe('recs demo (embedded, nothing configured)', () => {
       expect(await stop(demo.child)).toBe(0);
       await fs.promises.rm(dir, { recursive: true, force: true });
     }
-  }, 180_000);
+  }, 300_000);
 });
 
 describe('recs against real PostgreSQL and Redis', () => {

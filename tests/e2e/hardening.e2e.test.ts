@@ -391,7 +391,7 @@ describe('hardening: fuzzed bad input, auth, headers (real stores)', () => {
     }
     const page = await request(server).get('/console');
     expect(page.status).toBe(200);
-    expect(page.headers['content-security-policy']).toContain("script-src 'unsafe-inline'");
+    expect(page.headers['content-security-policy']).toContain("script-src 'self' 'unsafe-inline'");
   });
 });
 
