@@ -188,6 +188,13 @@ describe('growth: the outcome ledger and segment movement (real PostgreSQL, own 
       expect(res.body.error.details[0].field).toBe(field);
     }
     expect((await request(stack.app).get('/debug/growth')).status).toBe(401);
+    // Feedback's new timestamp field is checked like the events' one.
+    const recs = await request(stack.app).get(`/v1/users/${buyers[0]}/recommendations`).expect(200);
+    const badFeedback = await request(stack.app)
+      .post('/v1/feedback')
+      .send({ recommendationId: recs.body.recommendationId, itemId: recs.body.items[0].itemId, type: 'click', timestamp: 'next week' });
+    expect(badFeedback.status).toBe(400);
+    expect(badFeedback.body.error.details[0].field).toBe('body.timestamp');
     const none = await growth(`?from=2000-01-01&to=2000-01-02`);
     expect(none.outcomes).toEqual([]);
   });

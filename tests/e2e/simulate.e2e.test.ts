@@ -87,3 +87,41 @@ describe('recs simulate --days 5 on a fresh stack (real PostgreSQL + Redis)', ()
     expect(run.stderr).toMatch(/DATABASE_URL and REDIS_URL/);
   });
 });
+
+describe('the storefront simulation, in process', () => {
+  it('replays the same storefront for the same seed (two fresh stacks, same days)', async () => {
+    const { openTestStack } = await import('../helpers/stack');
+    const { createHttpServer } = await import('../../src/http/httpServer');
+    const { StorefrontClient } = await import('../../src/simulate/client');
+    const { simulateStorefront } = await import('../../src/simulate/simulation');
+    const run = async () => {
+      const stack = await openTestStack('embedded');
+      const server = createHttpServer(stack.app);
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      await stack.rt.live.start();
+      try {
+        const { port } = server.address() as { port: number };
+        const days = await simulateStorefront({
+          client: new StorefrontClient(`http://127.0.0.1:${port}`),
+          world: { shoppers: 150, items: 120, categories: 6, historyDays: 60, seed: 11, start: Date.UTC(2026, 5, 1) },
+          days: 2,
+          train: async () => {
+            const report = await stack.train();
+            // The service follows the new version at once (the test stack does not poll).
+            await stack.rt.live.start();
+            return { version: report.version, status: report.status };
+          },
+        });
+        return days.map(({ version: _v, ...day }) => day);
+      } finally {
+        await new Promise((resolve) => server.close(resolve));
+        await stack.close();
+      }
+    };
+    const first = await run();
+    expect(first).toHaveLength(2);
+    expect(first[0].visits).toBeGreaterThan(0);
+    expect(first.reduce((n, d) => n + d.clicks, 0)).toBeGreaterThan(0);
+    expect(await run()).toEqual(first);
+  });
+});
