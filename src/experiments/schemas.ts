@@ -12,7 +12,9 @@ const rates = {
   conversion: z.number(),
   revenuePerThousand: z.number(),
 };
-const difference = z.object({ diff: z.number(), ci95: z.tuple([z.number(), z.number()]), pValue: z.number().nullable() });
+/** A variant minus control, with its 95% interval. */
+export const differenceSchema = z.object({ diff: z.number(), ci95: z.tuple([z.number(), z.number()]), pValue: z.number().nullable() });
+
 const segmentRates = z.array(z.object({ segment: z.enum(SEGMENTS), ...rates }));
 
 export const experimentReportAnswer = z
@@ -30,7 +32,7 @@ export const experimentReportAnswer = z
             variant: z.string(),
             ...rates,
             segments: segmentRates,
-            vsControl: z.object({ ctr: difference, conversion: difference, revenuePerThousand: difference }).optional(),
+            vsControl: z.object({ ctr: differenceSchema, conversion: differenceSchema, revenuePerThousand: differenceSchema }).optional(),
           }),
         ),
       }),

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { SEGMENTS } from '../domain/types';
 import type { RouteDoc } from '../http/openapi';
+import { differenceSchema } from '../experiments/schemas';
 
 const day = z
   .string()
@@ -19,7 +20,6 @@ export const growthQuery = z
   .strict()
   .refine((q) => !q.from || !q.to || q.from <= q.to, { path: ['to'], message: 'must not be before from' });
 
-const difference = z.object({ diff: z.number(), ci95: z.tuple([z.number(), z.number()]), pValue: z.number().nullable() });
 const segmentCounts = z.record(z.string(), z.number());
 
 export const growthAnswer = z
@@ -66,7 +66,9 @@ export const growthAnswer = z
         start: z.string().nullable(),
         stop: z.string().nullable(),
         control: z.string(),
-        variants: z.array(z.object({ variant: z.string(), ctr: difference, conversion: difference, revenuePerThousand: difference })),
+        variants: z.array(
+          z.object({ variant: z.string(), ctr: differenceSchema, conversion: differenceSchema, revenuePerThousand: differenceSchema }),
+        ),
       }),
     ),
     complete: z.boolean(),
