@@ -49,11 +49,20 @@ export class StorefrontClient {
     }
   }
 
-  /** Whether a model is live (readiness reports the loaded version). */
-  async hasModel(): Promise<boolean> {
+  /** The version the service has loaded (readiness reports it); null without one. */
+  async loadedVersion(): Promise<string | null> {
     const res = await fetch(`${this.baseUrl}/readyz`);
     const body = (await res.json()) as { checks?: { model?: string } };
-    return Boolean(body.checks?.model && body.checks.model !== 'none');
+    return body.checks?.model && body.checks.model !== 'none' ? body.checks.model : null;
+  }
+
+  /** Waits until the service answers from `version` (it follows the live pointer within a second or so). */
+  async waitForVersion(version: string, timeoutMs = 30_000): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    while ((await this.loadedVersion()) !== version) {
+      if (Date.now() > until) throw new Error(`the service at ${this.baseUrl} did not load version ${version} within ${timeoutMs / 1000}s`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 
   async putItem(item: Item): Promise<void> {
