@@ -43,7 +43,12 @@ function ranker(split: NextItemSplit, score: (page: number, add: (item: number, 
 function evaluatePage(split: NextItemSplit, params: PageParams, itemcf?: Csr) {
   const ds = split.train;
   const model = fitPageModel(ds, params, itemcf);
-  const tables = { pageNeighbours: model.neighbours, pageCategoryItems: model.categoryItems, pagePopular: model.popular, itemCategory: ds.itemCategory };
+  const tables = {
+    pageNeighbours: model.neighbours,
+    pageCategoryItems: model.categoryItems,
+    pagePopular: model.popular,
+    itemCategory: ds.itemCategory,
+  };
   const ranks = split.cases.map((c) => {
     const list = rankPage(tables, c.page, [], 0, 20, () => true);
     const r = list.findIndex((e) => e.item === c.target);
@@ -63,7 +68,7 @@ function evaluatePage(split: NextItemSplit, params: PageParams, itemcf?: Csr) {
   let hitSeen = 0;
   let hitUnseen = 0;
   split.cases.forEach((c, x) => {
-    if (ranks[x] >= 1 && ranks[x] <= 10) (seen[c.target] ? hitSeen++ : hitUnseen++);
+    if (ranks[x] >= 1 && ranks[x] <= 10) seen[c.target] ? hitSeen++ : hitUnseen++;
   });
   (m as unknown as { hits: string }).hits = `hits: target seen in training ${hitSeen}, unseen ${hitUnseen}`;
   return m;
@@ -106,8 +111,6 @@ async function main(): Promise<void> {
     ['samecat', {}],
     ['6 h', { popularityDays: 0.25 }],
   ];
-
-
 
   if (process.argv.includes('--variants')) {
     for (const [name, over] of variants) {

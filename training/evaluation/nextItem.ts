@@ -72,7 +72,11 @@ export function splitNextItem(allEvents: readonly StoreEvent[], items: Map<strin
   const ids = new Set<string>(items.keys());
   for (const e of ordered) ids.add(e.itemId);
   const b = new DatasetBuilder();
-  b.addItems([...ids].sort(compareIds).map((itemId) => ({ itemId, category: items.get(itemId) ?? null, available: true, price: null, createdAt: null })));
+  b.addItems(
+    [...ids]
+      .sort(compareIds)
+      .map((itemId) => ({ itemId, category: items.get(itemId) ?? null, available: true, price: null, createdAt: null })),
+  );
   b.add(training);
   const train = b.build();
 
