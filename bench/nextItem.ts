@@ -68,7 +68,9 @@ function evaluatePage(split: NextItemSplit, params: PageParams, itemcf?: Csr) {
   let hitSeen = 0;
   let hitUnseen = 0;
   split.cases.forEach((c, x) => {
-    if (ranks[x] >= 1 && ranks[x] <= 10) seen[c.target] ? hitSeen++ : hitUnseen++;
+    if (ranks[x] < 1 || ranks[x] > 10) return;
+    if (seen[c.target]) hitSeen++;
+    else hitUnseen++;
   });
   (m as unknown as { hits: string }).hits = `hits: target seen in training ${hitSeen}, unseen ${hitUnseen}`;
   return m;
