@@ -150,6 +150,51 @@ export const policySchema = z
       .strict(),
     fallbacks: segmentChains.strict(),
     /** Business rules applied to every answer, fallbacks included. */
+    /** The product page and the cart: their own sources, weights and fallback chains. */
+    placements: z
+      .object({
+        product: z
+          .object({
+            /** The page neighbours' model (training/models/pageNeighbours.ts). */
+            page: z
+              .object({
+                coview: z.number().min(0),
+                sr: z.number().min(0),
+                itemcf: z.number().min(0),
+                category: z.number().min(0),
+                popularity: z.number().min(0),
+                popularityDays: z.number().min(0),
+                popularityHalfLifeHours: z.number().min(0),
+                popularityAllTime: z.number().min(0),
+                categoryCandidates: z.number().int().min(0).max(500),
+                k: z.number().int().min(1).max(500),
+              })
+              .strict(),
+            /** Weight of the shopper's own touches against the page neighbours (0: the plain page). */
+            touchWeight: z.number().min(0),
+            touches: z
+              .object({
+                sessionTypeWeight: z
+                  .object({ view: z.number().min(0), fav: z.number().min(0), cart: z.number().min(0), purchase: z.number().min(0) })
+                  .strict(),
+                sessionDecay: z.number().min(0).max(1),
+                refindWeight: z.number().min(0),
+                refindDecay: z.number().min(0).max(1),
+              })
+              .strict(),
+            fallbacks: chain,
+          })
+          .strict(),
+        cart: z
+          .object({
+            /** An item bought within this many hours after a cart item (same shopper) complements it. */
+            complementWindowHours: z.number().positive(),
+            complementsPerItem: z.number().int().min(1).max(500),
+            fallbacks: chain,
+          })
+          .strict(),
+      })
+      .strict(),
     rules: z
       .object({
         /** At most this many items of one category per answer (ignored with a `category` filter); null: no cap. */
@@ -280,6 +325,27 @@ export const DEFAULT_POLICY: Policy = {
     boughtTtlSeconds: 7 * 24 * 3600,
     sessionWeight: 1,
   },
+  placements: {
+    product: {
+      // The samecat order (co-views, then X's category, then popularity); see docs/quality.md.
+      page: {
+        coview: 1,
+        sr: 0,
+        itemcf: 0,
+        category: 0.5,
+        popularity: 1e-3,
+        popularityDays: 0,
+        popularityHalfLifeHours: 0,
+        popularityAllTime: 0,
+        categoryCandidates: 30,
+        k: 60,
+      },
+      touchWeight: 1,
+      touches: { sessionTypeWeight: { view: 1, fav: 1.5, cart: 2, purchase: 0 }, sessionDecay: 0.75, refindWeight: 0.5, refindDecay: 0.8 },
+      fallbacks: steps('trending', 'popular'),
+    },
+    cart: { complementWindowHours: 24, complementsPerItem: 50, fallbacks: steps('best_converting', 'popular') },
+  },
   rules: { maxPerCategory: null, newArrivalBoost: 0.1 },
   experiments: [],
   experiment: null,
@@ -325,6 +391,8 @@ export function buildPolicy(override?: unknown): Policy {
     if (!last || last.step !== 'popular' || last.max !== null) c.push({ step: 'popular', max: null });
   };
   for (const s of SEGMENTS) ensurePopular(parsed.data.fallbacks[s]);
+  ensurePopular(parsed.data.placements.product.fallbacks);
+  ensurePopular(parsed.data.placements.cart.fallbacks);
   const policy = parsed.data;
   if (policy.experiment) {
     policy.experiments = [policy.experiment, ...policy.experiments];

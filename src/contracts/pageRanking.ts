@@ -15,6 +15,8 @@ export interface PageTables {
   /** Items by popularity, best first. */
   pagePopular: ArrayLike<number>;
   itemCategory: ArrayLike<number>;
+  /** Neighbours in the embedding space, when the version has them: they follow the page neighbours. */
+  embedding?: Csr;
 }
 
 /** A shopper's own signal for one item (already weighted by kind and recency). */
@@ -26,7 +28,7 @@ export interface PageTouch {
 export interface PageEntry {
   item: number;
   score: number;
-  source: 'coview' | 'refind' | 'category_popular' | 'popular';
+  source: 'coview' | 'refind' | 'embedding' | 'category_popular' | 'popular';
 }
 
 /**
@@ -79,9 +81,49 @@ export function rankPage(
       out.push({ item, score: floor, source });
     }
   };
+  const emb = tables.embedding;
+  if (emb && page >= 0 && page + 1 < emb.indptr.length) take(emb.indices, emb.indptr[page], emb.indptr[page + 1], 'embedding');
   const c = page >= 0 ? tables.itemCategory[page] : -1;
   const cats = tables.pageCategoryItems;
   if (c >= 0 && c + 1 < cats.indptr.length) take(cats.indices, cats.indptr[c], cats.indptr[c + 1], 'category_popular');
   take(tables.pagePopular, 0, tables.pagePopular.length, 'popular');
   return out;
+}
+
+/** How a shopper's own items weigh on a page: the live session's events and the stored re-find list. */
+export interface TouchParams {
+  /** Per event type of the live session (a purchase says nothing about what to look at next). */
+  sessionTypeWeight: Readonly<Record<'view' | 'fav' | 'cart' | 'purchase', number>>;
+  /** Decay per step back among the session's distinct items (newest first). */
+  sessionDecay: number;
+  /** Weight of the stored re-find list's first item against a session view. */
+  refindWeight: number;
+  /** Decay per step back in the stored re-find list (newest first). */
+  refindDecay: number;
+}
+
+/**
+ * The shopper's touches for a page: the live session's distinct items (newest first) and the
+ * training-time re-find list (touched, not bought; newest first); an item counts at its strongest.
+ */
+export function pageTouches(
+  session: ReadonlyArray<{ item: number; type: 'view' | 'fav' | 'cart' | 'purchase' }>,
+  refind: readonly number[],
+  p: TouchParams,
+): PageTouch[] {
+  const best = new Map<number, number>();
+  const put = (item: number, w: number) => {
+    if (w > 0 && w > (best.get(item) ?? 0)) best.set(item, w);
+  };
+  const seen = new Set<number>();
+  let step = 0;
+  for (const e of session) {
+    if (!seen.has(e.item)) {
+      seen.add(e.item);
+      step++;
+    }
+    put(e.item, p.sessionTypeWeight[e.type] * Math.pow(p.sessionDecay, step - 1));
+  }
+  refind.forEach((item, k) => put(item, p.refindWeight * Math.pow(p.refindDecay, k)));
+  return [...best.entries()].map(([item, weight]) => ({ item, weight }));
 }

@@ -35,6 +35,12 @@ export interface VersionMeta {
   similar: Csr;
   /** Neighbours in the embedding space (cosine), when the embedding is part of the version. */
   similarEmbedding?: Csr;
+  /** The product page's neighbours per item, best first, its category continuation and popularity order (pageRanking.ts). */
+  pageNeighbours?: Csr;
+  pageCategoryItems?: Csr;
+  pagePopular?: Int32Array;
+  /** Items bought together with (or shortly after) each item, best first: the cart's complements. */
+  complements?: Csr;
   /** Global fallback lists by name: `popular`, `trending`, `best_converting`, `new_arrivals`. */
   lists: Record<string, Int32Array>;
   /**

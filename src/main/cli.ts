@@ -176,21 +176,40 @@ export function buildProgram(): Command {
     .description('offline evaluation straight from a file (no database, no cache)')
     .requiredOption('--data <file>', 'events file')
     .addOption(new Option('--format <format>', 'file format').choices([...IMPORT_FORMATS]).makeOptionMandatory())
-    .addOption(new Option('--protocol <protocol>', 'evaluation protocol').choices(['loo', 'purchase']).makeOptionMandatory())
+    .addOption(new Option('--protocol <protocol>', 'evaluation protocol').choices(['loo', 'purchase', 'next-item']).makeOptionMandatory())
     .option('--json', 'print one JSON document')
-    .action(async (opts: { data: string; format: ImportFormat; protocol: 'loo' | 'purchase'; json?: boolean }) => {
+    .action(async (opts: { data: string; format: ImportFormat; protocol: 'loo' | 'purchase' | 'next-item'; json?: boolean }) => {
       const config = loadConfig();
       configureLogger(config.logLevel, { toStderr: true });
       const { readAllEvents } = await import('../ingest/reader');
-      const { evaluate } = await import('../../training/job/evaluate');
+      const { evaluate, evaluateNextItem } = await import('../../training/job/evaluate');
       const { TAOBAO_WINDOW } = await import('../../training/evaluation/splits');
       const data = await readAllEvents(opts.data, opts.format);
       if (data.errors.length) process.stderr.write(`warning: ${data.errors.length} bad row(s) skipped in ${opts.data}\n`);
-      const result = await evaluate(data.events, data.items, opts.protocol, {
+      const common = {
         dataset: path.basename(opts.data),
         policy: config.policy,
         window: opts.format === 'taobao' ? TAOBAO_WINDOW : undefined,
-      });
+      };
+      if (opts.protocol === 'next-item') {
+        const report = evaluateNextItem(data.events, data.items, common);
+        if (opts.json) {
+          process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+          return;
+        }
+        const pct = (x: number) => (100 * x).toFixed(2);
+        process.stdout.write(`${report.dataset} next-item: ${report.cases} cases, ${report.users} users, ${report.items} items\n`);
+        process.stdout.write('model       HR@10 % (95% CI)        NDCG@10 %  MRR@20 %  clustered SE  coverage\n');
+        for (const r of report.results) {
+          process.stdout.write(
+            `${r.model.padEnd(11)} ${pct(r.hr10)} [${pct(r.ci95.hr10[0])}, ${pct(r.ci95.hr10[1])}]   ${pct(r.ndcg10)}      ${pct(r.mrr20)}      ${pct(r.clusteredSe.hr10)}          ${r.coverage === undefined ? '' : r.coverage.toFixed(4)}\n`,
+          );
+          for (const [bucket, b] of Object.entries(r.byPagePopularity))
+            process.stdout.write(`  page items with ${bucket}: ${b.cases} cases, HR@10 ${pct(b.hr10)}%\n`);
+        }
+        return;
+      }
+      const result = await evaluate(data.events, data.items, opts.protocol, common);
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
         return;

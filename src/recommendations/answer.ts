@@ -84,6 +84,7 @@ export class AnswerFilter {
   private bought: Set<number> | null = null;
   private excluded: Set<number> | null = null;
   private categoryFilter: number | undefined;
+  private excludedCategories: ReadonlySet<number> | null = null;
   private cap: number | null = null;
   counts: FilterCounts = { bought: 0, unavailable: 0, excluded: 0, category: 0, categoryCap: 0 };
 
@@ -91,7 +92,8 @@ export class AnswerFilter {
 
   /**
    * Starts an answer. `categoryFilter` -2 matches no item (an unknown category); `cap` is the
-   * most items of one category, null for no cap.
+   * most items of one category, null for no cap; `excludedCategories` leaves out whole categories
+   * (the cart's own: substitutes of what is in it).
    */
   begin(
     v: LoadedVersion,
@@ -99,8 +101,10 @@ export class AnswerFilter {
     excluded: Set<number> | null,
     categoryFilter: number | undefined,
     cap: number | null,
+    excludedCategories: ReadonlySet<number> | null = null,
   ): void {
     this.loaded = v;
+    this.excludedCategories = excludedCategories;
     this.bought = bought;
     this.excluded = excluded;
     this.categoryFilter = categoryFilter;
@@ -116,6 +120,7 @@ export class AnswerFilter {
     if (this.bought?.has(i)) return (counts.bought++, false);
     if (this.excluded?.has(i)) return (counts.excluded++, false);
     if (this.categoryFilter !== undefined && v.meta.itemCategory[i] !== this.categoryFilter) return (counts.category++, false);
+    if (this.excludedCategories?.has(v.meta.itemCategory[i])) return (counts.category++, false);
     if (!this.live.isAvailable(v, i)) return (counts.unavailable++, false);
     if (this.cap !== null && this.marks.inCategory(v.meta.itemCategory[i]) >= this.cap) return (counts.categoryCap++, false);
     return true;

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { recommendationJson } from './json';
 import type { Recommendation } from './service';
-import { SEGMENTS } from '../domain/types';
+import { PLACEMENTS, SEGMENTS } from '../domain/types';
 
 const text = fc.string({ unit: 'binary', maxLength: 40 });
 
@@ -13,6 +13,7 @@ describe('recommendationJson', () => {
       modelVersion: text,
       recommendationId: text,
       variant: text,
+      placement: fc.constantFrom(...PLACEMENTS),
       degraded: fc.boolean(),
       items: fc.array(
         fc.record({
@@ -40,6 +41,7 @@ describe('recommendationJson', () => {
       modelVersion: 'v1',
       recommendationId: 'r',
       variant: 'default',
+      placement: 'home',
       degraded: false,
       items: Array.from({ length: n }, (_, k) => ({ itemId: `${id}-${k}`, score: 1 / (k + 1), source: 'itemcf' })),
     });

@@ -84,6 +84,7 @@ export function recommendationJson(rec: Recommendation): Buffer {
   w.raw(',"modelVersion":').str(rec.modelVersion);
   w.raw(',"recommendationId":').str(rec.recommendationId);
   w.raw(',"variant":').str(rec.variant);
+  w.raw(',"placement":').str(rec.placement);
   w.raw(rec.degraded ? ',"degraded":true,"items":[' : ',"degraded":false,"items":[');
   const items = rec.items;
   for (let k = 0; k < items.length; k++) {

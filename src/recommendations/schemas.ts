@@ -1,6 +1,6 @@
 /** Request and answer schemas of the storefront's read routes, and their OpenAPI descriptions. */
 import { z } from 'zod';
-import { SEGMENTS } from '../domain/types';
+import { PLACEMENTS, SEGMENTS } from '../domain/types';
 import { idListSchema, idSchema } from '../http/validation';
 import type { RouteDoc } from '../http/openapi';
 
@@ -11,9 +11,25 @@ export const recommendationsQuery = z
     limit: limit(10).meta({ description: 'list length, 1..100' }),
     category: idSchema.optional().meta({ description: 'only items of this category' }),
     exclude: idListSchema(100).optional().meta({ description: 'comma-separated item ids never to show' }),
-    context: idSchema.optional().meta({ description: 'the item whose page the shopper is on: its neighbours are blended in' }),
+    context: idSchema
+      .optional()
+      .meta({ description: 'the item whose page the shopper is on: required with placement=product; on home its neighbours blend in' }),
+    placement: z
+      .enum(PLACEMENTS, { message: `must be one of ${PLACEMENTS.join(', ')}` })
+      .default('home')
+      .meta({ description: "home (per shopper), product (for the context item's page), cart (complements of the cart)" }),
+    cart: idListSchema(50).optional().meta({ description: "the cart's item ids, 1..50, with placement=cart" }),
   })
-  .strict();
+  .strict()
+  .superRefine((q, ctx) => {
+    if (q.placement === 'product' && q.context === undefined)
+      ctx.addIssue({ code: 'custom', path: ['context'], message: 'required with placement=product' });
+    if (q.placement === 'cart' && (q.cart === undefined || q.cart.length === 0)) {
+      ctx.addIssue({ code: 'custom', path: ['cart'], message: 'required with placement=cart: 1..50 item ids' });
+    }
+    if (q.placement !== 'cart' && q.cart !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['cart'], message: 'only with placement=cart' });
+  });
 
 export const similarQuery = z.object({ limit: limit(10) }).strict();
 
@@ -33,6 +49,7 @@ export const recommendationAnswer = z
     modelVersion: z.string(),
     recommendationId: z.string().meta({ description: 'send it back with POST /v1/feedback' }),
     variant: z.string(),
+    placement: z.enum(PLACEMENTS).meta({ description: "where the list is for: its sources and chain are that placement's" }),
     degraded: z.boolean().meta({ description: 'true when the cache was down and the answer came from in-memory lists' }),
     items: z.array(rankedItem),
   })

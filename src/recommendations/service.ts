@@ -10,19 +10,33 @@ import { assignVariant } from '../experiments/assignment';
 import { encodeRecommendationId } from '../contracts/recommendationId';
 import { type ChainContext, stepLists } from '../contracts/fallbackChain';
 import type { Metrics } from '../observability/metrics';
-import type { RankedItem, Segment } from '../domain/types';
+import type { Placement, RankedItem, Segment } from '../domain/types';
 import {
   decodeUserRecommendations,
   type UserFeatureSnapshot,
   type UserProfileSnapshot,
   type UserRecommendations,
 } from '../contracts/packedList';
-import { csrRow } from '../contracts/versionMeta';
-import { NotFoundError, UnavailableError } from '../errors';
+import { NotFoundError, UnavailableError, ValidationError } from '../errors';
 import { CacheUnavailableError } from '../storage/cache/resilientCache';
 import type { LiveVersion, LoadedVersion } from '../live/liveVersion';
 import { blendCandidates, Candidates, CANDIDATES_CAPACITY } from './blend';
+import { pageTouches, rankPage, type PageTables } from '../contracts/pageRanking';
+import { rankComplements } from '../contracts/complements';
 import { AnswerFilter, AnswerList, type FallbackTrace, type FilterCounts, type ItemProvenance } from './answer';
+
+/** The version's page tables; a version trained before them serves its item-item neighbours instead. */
+function pageTables(v: LoadedVersion): PageTables {
+  const { meta } = v;
+  return {
+    pageNeighbours: meta.pageNeighbours ?? meta.similar,
+    pageCategoryItems: meta.pageCategoryItems ??
+      meta.categoryLists.category_popular ?? { indptr: new Int32Array(1), indices: new Int32Array(0), scores: new Float32Array(0) },
+    pagePopular: meta.pagePopular ?? meta.lists.popular ?? [],
+    itemCategory: meta.itemCategory,
+    ...(meta.similarEmbedding ? { embedding: meta.similarEmbedding } : {}),
+  };
+}
 
 /** The profile tags experiments may target. */
 function profileTags(p: UserProfileSnapshot): ProfileTags {
@@ -34,8 +48,12 @@ export interface RecommendRequest {
   limit: number;
   category?: string;
   exclude?: string[];
-  /** An item the user is looking at now (product page): its neighbours are blended in. */
+  /** The item whose page the shopper is on: `product` ranks for it; on `home` its neighbours blend in. */
   context?: string;
+  /** Where the list is shown (default `home`). */
+  placement?: Placement;
+  /** The cart's items (`cart` placement). */
+  cart?: string[];
 }
 
 export interface Recommendation {
@@ -44,6 +62,7 @@ export interface Recommendation {
   modelVersion: string;
   recommendationId: string;
   variant: string;
+  placement: Placement;
   degraded: boolean;
   items: RankedItem[];
 }
@@ -94,15 +113,99 @@ export class RecommendationService {
   /** The answer a storefront gets: no provenance is built (that is for /debug, through explain()). */
   async recommend(req: RecommendRequest): Promise<Recommendation> {
     const v = this.loaded();
-    const e = this.compose(v, req, await this.readState(v, req.userId), false);
+    const placement = req.placement ?? 'home';
+    if (placement === 'product' && (req.context === undefined || !v.itemIndex.has(req.context))) {
+      throw new ValidationError(
+        `invalid query.context: ${req.context === undefined ? 'required with placement=product' : 'unknown item'}`,
+        [{ field: 'query.context', message: req.context === undefined ? 'required with placement=product' : 'unknown item' }],
+      );
+    }
+    const state = await this.readState(v, req.userId);
+    if (placement !== 'home') return this.composePlacement(v, req, placement, state);
+    const e = this.compose(v, req, state, false);
     return {
       userId: e.userId,
       segment: e.segment,
       modelVersion: e.modelVersion,
       recommendationId: e.recommendationId,
       variant: e.variant,
+      placement,
       degraded: e.degraded,
       items: e.items,
+    };
+  }
+
+  /**
+   * The product page (the page item's neighbours blended with what this shopper touched, live
+   * session first) and the cart (complements of its items, never the cart's items nor items of their
+   * categories), each then filled along its own chain.
+   */
+  private composePlacement(
+    v: LoadedVersion,
+    req: RecommendRequest,
+    placement: 'product' | 'cart',
+    state: UserState & { degraded: boolean },
+  ): Recommendation {
+    const { meta } = v;
+    const rec: UserRecommendations | null = state.list ? decodeUserRecommendations(state.list) : null;
+    const segment: Segment = rec?.segment ?? 'new';
+    if (!state.degraded) this.metrics?.cacheLookup(rec !== null);
+    const tags = rec?.profile ? profileTags(rec.profile) : undefined;
+    const assignment = assignVariant(this.policy, req.userId, { segment, tags, placement });
+    const params = this.policy.placements;
+    const categoryFilter = req.category === undefined ? undefined : (v.categoryIndex.get(req.category) ?? -2);
+    const excluded = this.excludedItems(v, [...(req.exclude ?? []), ...(req.cart ?? [])]);
+    let cartCategories: Set<number> | null = null;
+    const cart: number[] = [];
+    for (const id of req.cart ?? []) {
+      const i = v.itemIndex.get(id);
+      if (i === undefined) continue;
+      cart.push(i);
+      if (meta.itemCategory[i] >= 0) (cartCategories ??= new Set()).add(meta.itemCategory[i]);
+    }
+    const filter = this.filter;
+    filter.begin(
+      v,
+      this.boughtItems(v, rec, state),
+      excluded,
+      categoryFilter,
+      categoryFilter === undefined ? this.policy.rules.maxPerCategory : null,
+      cartCategories,
+    );
+    const answer = new AnswerList(v, filter, req.limit, false);
+    if (placement === 'product') {
+      const page = v.itemIndex.get(req.context!)!;
+      const session: Array<{ item: number; type: SessionEvent['type'] }> = [];
+      for (const e of state.session) {
+        const i = v.itemIndex.get(e.itemId);
+        if (i !== undefined) session.push({ item: i, type: e.type });
+      }
+      const touches = pageTouches(session, rec?.refind ?? [], params.product.touches);
+      for (const e of rankPage(pageTables(v), page, touches, params.product.touchWeight, req.limit, (i) => filter.accept(i))) {
+        answer.push(e.item, e.score, e.source);
+      }
+    } else {
+      for (const e of rankComplements(meta.complements, cart, req.limit, (i) => filter.accept(i)))
+        answer.push(e.item, e.score, 'complement');
+    }
+    const chain = params[placement].fallbacks;
+    this.takeFallbacks(answer, chain, segment, this.chainContext(v, segment, rec, state.session, categoryFilter));
+    return {
+      userId: req.userId,
+      segment,
+      modelVersion: meta.version,
+      recommendationId: encodeRecommendationId({
+        issuedAt: Date.now(),
+        experiment: assignment.experiment,
+        variantIndex: assignment.index,
+        segment,
+        placement,
+        userId: req.userId,
+      }),
+      variant: assignment.variant,
+      placement,
+      degraded: state.degraded,
+      items: answer.items,
     };
   }
 
@@ -190,6 +293,7 @@ export class RecommendationService {
         userId: req.userId,
       }),
       variant: assignment.variant,
+      placement: 'home',
       degraded,
       items: answer.items,
       known: rec !== null,
@@ -339,45 +443,14 @@ export class RecommendationService {
     return bought;
   }
 
-  /** Neighbours of an item in the live version, filtered, filled from its category's popular list. */
+  /** The non-personal product page: the item's page neighbours, embedding neighbours, its category, popular. */
   similar(itemId: string, limit: number): SimilarItems {
     const v = this.loaded();
     const { meta } = v;
     const i = v.itemIndex.get(itemId);
     if (i === undefined) throw new NotFoundError('item', itemId);
-    const items: RankedItem[] = [];
-    const taken = new Set<number>([i]);
-    const row = csrRow(meta.similar, i);
-    for (let k = 0; k < row.indices.length && items.length < limit; k++) {
-      const j = row.indices[k];
-      if (taken.has(j) || !this.live.isAvailable(v, j)) continue;
-      taken.add(j);
-      items.push({ itemId: meta.itemIds[j], score: Math.round(row.scores[k] * 1e6) / 1e6, source: 'itemcf' });
-    }
-    // Embedding neighbours next (when the version has them), then the item's category, then popular.
-    const emb = meta.similarEmbedding ? csrRow(meta.similarEmbedding, i) : null;
-    for (let k = 0; emb && k < emb.indices.length && items.length < limit; k++) {
-      const j = emb.indices[k];
-      if (taken.has(j) || !this.live.isAvailable(v, j)) continue;
-      taken.add(j);
-      const prev = items.length ? items[items.length - 1].score : 1;
-      items.push({ itemId: meta.itemIds[j], score: Math.round(Math.min(prev, emb.scores[k]) * 1e6) / 1e6, source: 'embedding' });
-    }
-    let floor = items.length ? items[items.length - 1].score : 1;
-    const cat = meta.itemCategory[i];
-    const csr = meta.categoryLists.category_popular;
-    const fill: Array<[string, ArrayLike<number>]> = [];
-    if (cat >= 0 && csr) fill.push(['category_popular', csrRow(csr, cat).indices]);
-    fill.push(['popular', meta.lists.popular ?? []]);
-    for (const [source, list] of fill) {
-      for (let r = 0; r < list.length && items.length < limit; r++) {
-        const j = list[r];
-        if (taken.has(j) || !this.live.isAvailable(v, j)) continue;
-        taken.add(j);
-        floor *= 0.98;
-        items.push({ itemId: meta.itemIds[j], score: Math.round(floor * 1e6) / 1e6, source });
-      }
-    }
+    const list = rankPage(pageTables(v), i, [], 0, limit, (j) => this.live.isAvailable(v, j));
+    const items = list.map((e) => ({ itemId: meta.itemIds[e.item], score: Math.round(e.score * 1e6) / 1e6, source: e.source }));
     return { itemId, modelVersion: meta.version, items };
   }
 }

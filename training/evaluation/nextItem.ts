@@ -68,8 +68,8 @@ export function splitNextItem(allEvents: readonly StoreEvent[], items: Map<strin
   const training = ordered.slice(0, cut);
   const test = ordered.slice(cut);
 
-  // The catalogue is every item of the file, indexed in numeric id order (compareIds).
-  const ids = new Set<string>(items.keys());
+  // The catalogue is every item of the (filtered) file, indexed in numeric id order (compareIds).
+  const ids = new Set<string>();
   for (const e of ordered) ids.add(e.itemId);
   const b = new DatasetBuilder();
   b.addItems(

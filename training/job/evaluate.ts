@@ -12,6 +12,8 @@ import { evaluateSplit, type ModelName, type ModelResult, MODELS, scoreEmbedding
 import type { Protocol } from '../evaluation/protocol';
 import { splitLoo, splitPurchase } from '../evaluation/splits';
 import { publishedRecipe } from '../recipe';
+import { splitNextItem, type NextItemSplit } from '../evaluation/nextItem';
+import { evaluateNextItem as scoreNextItem, interval, type NextItemResult } from '../evaluation/nextItemModels';
 
 export interface EvaluateOptions {
   /** Name printed as `dataset` (usually the file name). */
@@ -39,6 +41,41 @@ export interface EvaluationReport {
   /** Catalogue size (every item in the file). */
   items: number;
   results: ModelResult[];
+}
+
+export interface NextItemReport {
+  dataset: string;
+  protocol: 'next-item';
+  users: number;
+  items: number;
+  cases: number;
+  diagnostics: NextItemSplit['diagnostics'];
+  results: Array<NextItemResult & { ci95: { hr10: [number, number]; ndcg10: [number, number] } }>;
+}
+
+/** `next-item` (shared/protocol_next_item.md): `similar` and `published` on the product page. */
+export function evaluateNextItem(
+  events: StoreEvent[],
+  items: Map<string, string | null>,
+  opts: Pick<EvaluateOptions, 'dataset' | 'window' | 'policy' | 'log'> = {},
+): NextItemReport {
+  const policy = opts.policy ?? DEFAULT_POLICY;
+  const kept = opts.window ? events.filter((e) => e.ts >= opts.window!.from && e.ts <= opts.window!.to) : events;
+  const split = splitNextItem(kept, items);
+  opts.log?.(`next-item: ${split.cases.length} cases, ${split.train.nItems} items, ${split.diagnostics.trainingEvents} training events`);
+  const results = scoreNextItem(split, policy).map((r) => ({
+    ...r,
+    ci95: { hr10: interval(r.hr10, r.se.hr10), ndcg10: interval(r.ndcg10, r.se.ndcg10) },
+  }));
+  return {
+    dataset: opts.dataset ?? 'events',
+    protocol: 'next-item',
+    users: split.diagnostics.users,
+    items: split.train.nItems,
+    cases: split.cases.length,
+    diagnostics: split.diagnostics,
+    results,
+  };
 }
 
 export async function evaluate(

@@ -16,6 +16,8 @@ import { Ranker } from '../ranking/ranker';
 import { userRecommendations } from '../ranking/userLists';
 import { packedUserLists } from '../ranking/parallelLists';
 import { servedExclusion } from '../evaluation/protocol';
+import { fitPageModel } from '../models/pageNeighbours';
+import { fitComplements } from '../models/complements';
 import { publishedRecipe } from '../recipe';
 
 export interface TrainOptions {
@@ -59,6 +61,9 @@ export async function trainModels(dataset: Dataset, policy: Policy, opts: TrainO
   // Even when the blend leaves it out, the embedding's neighbours serve /similar beside item-CF.
   const embeddingModel = recipe.embeddingModel ?? (embeddingFits(ds, policy) ? await fitEmbeddingFor(ds, policy) : undefined);
   const similarEmbedding = embeddingModel ? await embeddingNeighbours(embeddingModel, ds, policy.training.neighbours) : undefined;
+  markStage('fit:page and cart');
+  const page = fitPageModel(ds, policy.placements.product.page, fitted.similar);
+  const complements = fitComplements(ds, policy.placements.cart.complementWindowHours, policy.placements.cart.complementsPerItem);
   markStage('fit done');
   log(`fitted ${ds.nUsers} users, ${ds.nItems} items, ${ds.nEvents} events in ${(Number(process.hrtime.bigint() - t0) / 1e9).toFixed(2)}s`);
   const { model, segments, fallback, similar } = fitted;
@@ -77,6 +82,10 @@ export async function trainModels(dataset: Dataset, policy: Policy, opts: TrainO
     itemNew: newArrivalFlags(ds, policy),
     similar,
     ...(similarEmbedding ? { similarEmbedding } : {}),
+    pageNeighbours: page.neighbours,
+    pageCategoryItems: page.categoryItems,
+    pagePopular: page.popular,
+    complements,
     lists: fallback.lists,
     categoryLists: fallback.categoryLists,
     segmentLists: fallback.segmentLists,

@@ -9,41 +9,15 @@
  * everything, by the same popularity (contracts/pageRanking.ts).
  */
 import type { Csr } from '../../src/contracts/versionMeta';
+import { DEFAULT_POLICY, type Policy } from '../../src/config/policy';
 import { type Dataset, DAY_MS } from '../data/dataset';
 import { TopK } from '../data/topk';
 import { DEFAULT_COVIEW, sessionCoviews } from './coview';
 
-export interface PageParams {
-  coview: number;
-  sr: number;
-  itemcf: number;
-  category: number;
-  popularity: number;
-  /** Popularity counts the last this many days of training events (0: all of them). */
-  popularityDays: number;
-  /** Each counted event weighs 0.5^(its age in hours / this) (0: no decay). */
-  popularityHalfLifeHours: number;
-  /** With a window, all-time popularity times this breaks ties among items equally popular in it. */
-  popularityAllTime: number;
-  /** Same-category candidates per row (the most popular of X's category). */
-  categoryCandidates: number;
-  /** Neighbours kept per item. */
-  k: number;
-}
+export type PageParams = Policy['placements']['product']['page'];
 
-/** The samecat peer's order (co-views, then the category, then popularity), before any tuning. */
-export const DEFAULT_PAGE: PageParams = {
-  coview: 1,
-  sr: 0,
-  itemcf: 0,
-  category: 0.5,
-  popularity: 1e-3,
-  popularityDays: 0,
-  popularityHalfLifeHours: 0,
-  popularityAllTime: 0,
-  categoryCandidates: 30,
-  k: 60,
-};
+/** The samecat peer's order (co-views, then the category, then popularity): the policy's default. */
+export const DEFAULT_PAGE: PageParams = DEFAULT_POLICY.placements.product.page;
 
 export interface PageModel {
   /** Neighbour rows, best first. */

@@ -1,0 +1,147 @@
+/**
+ * The `next-item` entries, ranked by the service's own code (src/contracts/pageRanking.ts) on
+ * models fitted on the protocol's training part: `similar` (what /v1/items/X/similar serves) and
+ * `published` (what `placement=product&context=X` serves the case's shopper: their stored re-find
+ * list from training, and the test-period events before the target as the live session).
+ */
+import type { Policy } from '../../src/config/policy';
+import { pageTouches, rankPage, type PageEntry, type PageTables } from '../../src/contracts/pageRanking';
+import { fitPageModel } from '../models/pageNeighbours';
+import { fitModel } from '../ranking/fit';
+import { Ranker } from '../ranking/ranker';
+import { userRecommendations } from '../ranking/userLists';
+import { nextItemMetrics, type NextItemMetrics, type NextItemSplit } from './nextItem';
+
+/** Page items by their training events: none, 1-4, 5 and more. */
+export const POPULARITY_BUCKETS = [
+  { name: 'no events', from: 0, to: 0 },
+  { name: '1-4 events', from: 1, to: 4 },
+  { name: '5+ events', from: 5, to: Infinity },
+] as const;
+
+export interface NextItemResult extends NextItemMetrics {
+  model: 'similar' | 'published';
+  /** HR@10 and cases per page-item popularity bucket. */
+  byPagePopularity: Record<string, { cases: number; hr10: number }>;
+  /** Share of items with a training event that get 10 model neighbours before the popularity fill (`similar`). */
+  coverage?: number;
+  fitSeconds: number;
+  recommendSeconds: number;
+}
+
+/** 1-based rank of `target` among the top 20: the list, then every other item by index (their score is 0). */
+function rankOf(list: PageEntry[], page: number, target: number, nItems: number): number {
+  const at = list.findIndex((e) => e.item === target);
+  if (at >= 0) return at < 20 ? at + 1 : 0;
+  const inList = new Set(list.map((e) => e.item));
+  let rank = list.length;
+  for (let i = 0; i < nItems && rank < 20; i++) {
+    if (i === page || inList.has(i)) continue;
+    rank++;
+    if (i === target) return rank;
+  }
+  return 0;
+}
+
+export function evaluateNextItem(split: NextItemSplit, policy: Policy): NextItemResult[] {
+  const ds = split.train;
+  const t0 = process.hrtime.bigint();
+  const fitted = fitModel(ds, policy);
+  const page = fitPageModel(ds, policy.placements.product.page, fitted.similar);
+  const tables: PageTables = {
+    pageNeighbours: page.neighbours,
+    pageCategoryItems: page.categoryItems,
+    pagePopular: page.popular,
+    itemCategory: ds.itemCategory,
+  };
+  const fitSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const events = new Int32Array(ds.nItems);
+  for (let k = 0; k < ds.nEvents; k++) events[ds.evItem[k]]++;
+
+  const bucketsOf = (ranks: Int32Array): NextItemResult['byPagePopularity'] => {
+    const out: NextItemResult['byPagePopularity'] = {};
+    for (const b of POPULARITY_BUCKETS) {
+      let cases = 0;
+      let hits = 0;
+      split.cases.forEach((c, x) => {
+        if (events[c.page] < b.from || events[c.page] > b.to) return;
+        cases++;
+        if (ranks[x] >= 1 && ranks[x] <= 10) hits++;
+      });
+      out[b.name] = { cases, hr10: cases ? hits / cases : 0 };
+    }
+    return out;
+  };
+
+  // `similar`: the page list, no shopper.
+  let t1 = process.hrtime.bigint();
+  const similarRanks = new Int32Array(split.cases.length);
+  split.cases.forEach((c, x) => {
+    similarRanks[x] = rankOf(
+      rankPage(tables, c.page, [], 0, 20, () => true),
+      c.page,
+      c.target,
+      ds.nItems,
+    );
+  });
+  let covered = 0;
+  let withEvents = 0;
+  for (let i = 0; i < ds.nItems; i++) {
+    if (!events[i]) continue;
+    withEvents++;
+    const list = rankPage(tables, i, [], 0, 10, () => true);
+    if (list.length >= 10 && list[9].source !== 'popular') covered++;
+  }
+  const similar: NextItemResult = {
+    model: 'similar',
+    ...nextItemMetrics(split.cases, similarRanks),
+    byPagePopularity: bucketsOf(similarRanks),
+    coverage: withEvents ? covered / withEvents : 0,
+    fitSeconds,
+    recommendSeconds: Number(process.hrtime.bigint() - t1) / 1e9,
+  };
+
+  // `published`: the product placement for the case's shopper.
+  t1 = process.hrtime.bigint();
+  const ranker = new Ranker(fitted.model);
+  const stored = new Map<number, ReturnType<typeof userRecommendations>>();
+  const storedOf = (u: number) => {
+    let rec = stored.get(u);
+    if (!rec) {
+      rec = userRecommendations(ds, ranker, fitted.model.favourites, fitted.segments.codes, u, 1, 'bought', fitted.segments.features);
+      stored.set(u, rec);
+    }
+    return rec;
+  };
+  const { touches: touchParams, touchWeight } = policy.placements.product;
+  const maxSession = policy.serving.sessionMaxEvents;
+  const publishedRanks = new Int32Array(split.cases.length);
+  split.cases.forEach((c, x) => {
+    const rec = c.user >= 0 ? storedOf(c.user) : null;
+    const session = c.recent
+      .slice(-maxSession)
+      .reverse()
+      .flatMap((e) => {
+        const item = ds.itemIndex.get(e.itemId);
+        return item === undefined ? [] : [{ item, type: e.type }];
+      });
+    const bought = new Set<number>(rec?.bought ?? []);
+    for (const e of session) if (e.type === 'purchase') bought.add(e.item);
+    const touches = pageTouches(session, rec?.refind ?? [], touchParams);
+    const list = rankPage(tables, c.page, touches, touchWeight, 20, (i) => !bought.has(i));
+    publishedRanks[x] = rankOf(list, c.page, c.target, ds.nItems);
+  });
+  const published: NextItemResult = {
+    model: 'published',
+    ...nextItemMetrics(split.cases, publishedRanks),
+    byPagePopularity: bucketsOf(publishedRanks),
+    fitSeconds,
+    recommendSeconds: Number(process.hrtime.bigint() - t1) / 1e9,
+  };
+  return [similar, published];
+}
+
+/** A 95% interval from a mean and its standard error. */
+export function interval(mean: number, se: number): [number, number] {
+  return [mean - 1.959963984540054 * se, mean + 1.959963984540054 * se];
+}

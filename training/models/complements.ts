@@ -1,0 +1,68 @@
+/**
+ * Complements for the cart: b complements a when a shopper who carted or bought a bought b within
+ * `windowHours` of it (either order: the same visit, or shortly after). Pair counts per item, best
+ * first; the cart's ranking leaves out the cart items' own categories (substitutes).
+ */
+import type { Csr } from '../../src/contracts/versionMeta';
+import { type Dataset, TYPE_CART, TYPE_PURCHASE } from '../data/dataset';
+import { TopK } from '../data/topk';
+
+/** A heavy buyer's last this many cart and purchase events pair up (bounds the quadratic pairs). */
+const MAX_USER_EVENTS = 200;
+
+export function fitComplements(ds: Dataset, windowHours: number, k: number): Csr {
+  const window = windowHours * 3600 * 1000;
+  const n = ds.nItems;
+  const collect = (visit: (a: number, b: number) => void) => {
+    for (let u = 0; u < ds.nUsers; u++) {
+      const evs: number[] = [];
+      for (let e = ds.userStart[u + 1] - 1; e >= ds.userStart[u] && evs.length < MAX_USER_EVENTS; e--) {
+        if (ds.evType[e] === TYPE_CART || ds.evType[e] === TYPE_PURCHASE) evs.push(e);
+      }
+      for (const x of evs) {
+        if (ds.evType[x] !== TYPE_PURCHASE) continue;
+        for (const y of evs) {
+          const a = ds.evItem[y];
+          const b = ds.evItem[x];
+          if (a !== b && Math.abs(ds.evTs[x] - ds.evTs[y]) <= window) visit(a, b);
+        }
+      }
+    }
+  };
+  let pairs = 0;
+  collect(() => pairs++);
+  const keys = new Float64Array(pairs);
+  let p = 0;
+  collect((a, b) => (keys[p++] = a * n + b));
+  keys.sort();
+  const indptr = new Int32Array(n + 1);
+  const indices: number[] = [];
+  const scores: number[] = [];
+  let row = -1;
+  let top = new TopK(k, ds.itemOrder);
+  const flushRow = () => {
+    if (row < 0) return;
+    const { ids, scores: s } = top.drain();
+    for (let r = 0; r < ids.length; r++) {
+      indices.push(ids[r]);
+      scores.push(s[r]);
+    }
+    indptr[row + 1] = indices.length;
+  };
+  for (let x = 0; x < keys.length; ) {
+    let y = x + 1;
+    while (y < keys.length && keys[y] === keys[x]) y++;
+    const a = Math.floor(keys[x] / n);
+    if (a !== row) {
+      flushRow();
+      for (let r = row + 1; r < a; r++) indptr[r + 1] = indices.length;
+      row = a;
+      top = new TopK(k, ds.itemOrder);
+    }
+    top.push(keys[x] - a * n, y - x);
+    x = y;
+  }
+  flushRow();
+  for (let r = row + 1; r < n; r++) indptr[r + 1] = indices.length;
+  return { indptr, indices: Int32Array.from(indices), scores: Float32Array.from(scores) };
+}
