@@ -10,8 +10,10 @@ import { TAOBAO_WINDOW } from '../training/evaluation/splits';
 import { nextItemMetrics, splitNextItem, type NextItemSplit } from '../training/evaluation/nextItem';
 import { sessionCoviews } from '../training/models/coview';
 import { DEFAULT_PAGE, fitPageModel, type PageParams } from '../training/models/pageNeighbours';
-import { rankPage } from '../src/contracts/pageRanking';
+import { NO_TOUCHES, rankPage } from '../src/contracts/pageRanking';
 import type { Csr } from '../src/contracts/versionMeta';
+import { prepareNextItem, rankNextItem } from '../training/evaluation/nextItemModels';
+import { DEFAULT_POLICY } from '../src/config/policy';
 import { requireSharedData } from './lib/sharedData';
 
 function ranker(split: NextItemSplit, score: (page: number, add: (item: number, s: number) => void) => void) {
@@ -50,7 +52,7 @@ function evaluatePage(split: NextItemSplit, params: PageParams, itemcf?: Csr) {
     itemCategory: ds.itemCategory,
   };
   const ranks = split.cases.map((c) => {
-    const list = rankPage(tables, c.page, [], 0, 20, () => true);
+    const list = rankPage(tables, c.page, [], NO_TOUCHES, 20, () => true);
     const r = list.findIndex((e) => e.item === c.target);
     if (r >= 0) return r + 1;
     // Past the list: every other item scores 0, smaller index first.
@@ -114,6 +116,35 @@ async function main(): Promise<void> {
     ['6 h', { popularityDays: 0.25 }],
   ];
 
+  if (process.argv.includes('--published')) {
+    // The product placement's touch blend, tuned on validation; the chosen row is then shown on test.
+    const prep = prepareNextItem(validation, DEFAULT_POLICY);
+    const base = DEFAULT_POLICY.placements.product;
+    const grid: Array<[string, Partial<typeof base>, Partial<typeof base.touches>]> = [];
+    grid.push(['no touches', { touchWeight: 0 }, {}]);
+    for (const hideCurrentVisit of [false, true])
+      for (const touchWeight of [0.25, 0.5, 1])
+        for (const touchCategory of [0.5, 1, 1.5])
+          for (const sessionDecay of [0.75, 0.9, 1])
+            for (const refindWeight of [0.25, 0.5])
+              grid.push([
+                `hide ${hideCurrentVisit} tw ${touchWeight} tc ${touchCategory} sd ${sessionDecay} rw ${refindWeight}`,
+                { touchWeight, touchCategory },
+                { currentVisitWeight: 0, hideCurrentVisit, sessionDecay, refindWeight, refindDecay: 0.95 },
+              ]);
+    const results = grid.map(([name, over, touches]) => {
+      const policy = {
+        ...DEFAULT_POLICY,
+        placements: { ...DEFAULT_POLICY.placements, product: { ...base, ...over, touches: { ...base.touches, ...touches } } },
+      };
+      const [, published] = rankNextItem(prep, policy);
+      return { name, hr10: published.hr10, se: published.se.hr10 };
+    });
+    results.sort((x, y) => y.hr10 - x.hr10);
+    for (const r of [...results.slice(0, 25), ...results.filter((r) => r.name === 'no touches')])
+      console.log(`validation ${r.name.padEnd(40)} HR@10 ${(100 * r.hr10).toFixed(2)} ± ${(100 * r.se).toFixed(2)}`);
+    return;
+  }
   if (process.argv.includes('--variants')) {
     for (const [name, over] of variants) {
       const params = { ...DEFAULT_PAGE, ...over };

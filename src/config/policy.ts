@@ -172,6 +172,8 @@ export const policySchema = z
               .strict(),
             /** Weight of the shopper's own touches against the page neighbours (0: the plain page). */
             touchWeight: z.number().min(0),
+            /** Added to a touched item of the page item's category that the page row does not hold. */
+            touchCategory: z.number().min(0),
             touches: z
               .object({
                 sessionTypeWeight: z
@@ -180,6 +182,9 @@ export const policySchema = z
                 sessionDecay: z.number().min(0).max(1),
                 refindWeight: z.number().min(0),
                 refindDecay: z.number().min(0).max(1),
+                visitGapSeconds: z.number().int().positive(),
+                currentVisitWeight: z.number().min(0),
+                hideCurrentVisit: z.boolean(),
               })
               .strict(),
             fallbacks: chain,
@@ -340,8 +345,17 @@ export const DEFAULT_POLICY: Policy = {
         categoryCandidates: 30,
         k: 60,
       },
-      touchWeight: 1,
-      touches: { sessionTypeWeight: { view: 1, fav: 1.5, cart: 2, purchase: 0 }, sessionDecay: 0.75, refindWeight: 0.5, refindDecay: 0.8 },
+      touchWeight: 0.5,
+      touchCategory: 1,
+      touches: {
+        sessionTypeWeight: { view: 1, fav: 1.5, cart: 2, purchase: 0 },
+        sessionDecay: 0.9,
+        refindWeight: 0.25,
+        refindDecay: 0.95,
+        visitGapSeconds: 1800,
+        currentVisitWeight: 0,
+        hideCurrentVisit: true,
+      },
       fallbacks: steps('trending', 'popular'),
     },
     cart: { complementWindowHours: 24, complementsPerItem: 50, fallbacks: steps('best_converting', 'popular') },

@@ -1,8 +1,7 @@
 /**
  * The product page's list, shared by the service (`/v1/items/:id/similar`, `placement=product`)
  * and the trainer's `next-item` evaluation, so the offline figures describe what is served. The
- * page item's neighbours (normalised by its best) blend with what this shopper touched (normalised
- * by their strongest, times `touchWeight`); the list continues with the page item's category and
+ * page item's neighbours blend with what this shopper touched (see PageBlend); the list continues with the page item's category and
  * then every item, by popularity.
  */
 import type { Csr } from './versionMeta';
@@ -23,6 +22,8 @@ export interface PageTables {
 export interface PageTouch {
   item: number;
   weight: number;
+  /** Looked at in the current visit, and the policy keeps such items off the page. */
+  hidden?: boolean;
 }
 
 export interface PageEntry {
@@ -31,15 +32,27 @@ export interface PageEntry {
   source: 'coview' | 'refind' | 'embedding' | 'category_popular' | 'popular';
 }
 
+/** How the shopper's touches enter the page list. */
+export interface PageBlend {
+  /** Weight of a touch (a live-session view one step back weighs 1) against the page neighbours' scores. */
+  touchWeight: number;
+  /** Added to a touched item in the page item's category that the page row does not hold (the row's scores already count it). */
+  touchCategory: number;
+}
+
+/** The plain page: no shopper. */
+export const NO_TOUCHES: PageBlend = { touchWeight: 0, touchCategory: 0 };
+
 /**
- * The first `limit` items of `page`'s list that `accept` lets through (never the page item). Ties go
- * to the smaller item index.
+ * The first `limit` items of `page`'s list that `accept` lets through (never the page item): the
+ * page row's scores plus the shopper's touches, then the category and popularity continuation. Ties
+ * go to the smaller item index.
  */
 export function rankPage(
   tables: PageTables,
   page: number,
   touches: readonly PageTouch[],
-  touchWeight: number,
+  blend: PageBlend,
   limit: number,
   accept: (item: number) => boolean,
 ): PageEntry[] {
@@ -47,23 +60,26 @@ export function rankPage(
   const { indptr, indices, scores: rowScores } = tables.pageNeighbours;
   const a = page >= 0 && page + 1 < indptr.length ? indptr[page] : 0;
   const b = page >= 0 && page + 1 < indptr.length ? indptr[page + 1] : 0;
-  const rowMax = b > a ? rowScores[a] || 1 : 1;
-  for (let q = a; q < b; q++) scores.set(indices[q], { page: rowScores[q] / rowMax, touch: 0 });
-  let touchMax = 0;
-  for (const t of touches) if (t.weight > touchMax) touchMax = t.weight;
-  if (touchMax > 0 && touchWeight > 0) {
+  for (let q = a; q < b; q++) scores.set(indices[q], { page: rowScores[q], touch: 0 });
+  const pageCategory = page >= 0 ? tables.itemCategory[page] : -1;
+  if (blend.touchWeight > 0) {
     for (const t of touches) {
-      const s = scores.get(t.item) ?? { page: 0, touch: 0 };
-      s.touch = Math.max(s.touch, (touchWeight * t.weight) / touchMax);
-      scores.set(t.item, s);
+      if (t.weight <= 0) continue;
+      let s = scores.get(t.item);
+      if (!s) {
+        const sameCategory = pageCategory >= 0 && tables.itemCategory[t.item] === pageCategory;
+        scores.set(t.item, (s = { page: sameCategory ? blend.touchCategory : 0, touch: 0 }));
+      }
+      s.touch = Math.max(s.touch, blend.touchWeight * t.weight);
     }
   }
+  const taken = new Set<number>([page]);
+  for (const t of touches) if (t.hidden) taken.add(t.item);
   const ranked = [...scores.entries()]
-    .filter(([item]) => item !== page)
+    .filter(([item]) => !taken.has(item))
     .map(([item, s]) => ({ item, score: s.page + s.touch, source: s.touch > s.page ? ('refind' as const) : ('coview' as const) }))
     .sort((x, y) => y.score - x.score || x.item - y.item);
   const out: PageEntry[] = [];
-  const taken = new Set<number>([page]);
   for (const e of ranked) {
     if (out.length >= limit) return out;
     if (!accept(e.item)) continue;
@@ -83,7 +99,7 @@ export function rankPage(
   };
   const emb = tables.embedding;
   if (emb && page >= 0 && page + 1 < emb.indptr.length) take(emb.indices, emb.indptr[page], emb.indptr[page + 1], 'embedding');
-  const c = page >= 0 ? tables.itemCategory[page] : -1;
+  const c = pageCategory;
   const cats = tables.pageCategoryItems;
   if (c >= 0 && c + 1 < cats.indptr.length) take(cats.indices, cats.indptr[c], cats.indptr[c + 1], 'category_popular');
   take(tables.pagePopular, 0, tables.pagePopular.length, 'popular');
@@ -100,21 +116,40 @@ export interface TouchParams {
   refindWeight: number;
   /** Decay per step back in the stored re-find list (newest first). */
   refindDecay: number;
+  /** Events closer than this to the next one belong to the same visit. */
+  visitGapSeconds: number;
+  /** Weight of an item already looked at in the current visit (the page offers what the shopper has not seen yet). */
+  currentVisitWeight: number;
+  /** Keep the current visit's items off the page altogether (not only their touch). */
+  hideCurrentVisit: boolean;
+}
+
+export interface PageSessionEvent {
+  item: number;
+  type: 'view' | 'fav' | 'cart' | 'purchase';
+  /** Epoch ms. */
+  ts: number;
 }
 
 /**
  * The shopper's touches for a page: the live session's distinct items (newest first) and the
- * training-time re-find list (touched, not bought; newest first); an item counts at its strongest.
+ * training-time re-find list (touched, not bought; newest first); an item counts at its strongest,
+ * and items of the current visit (the run of events up to `now` with no gap over visitGapSeconds)
+ * count `currentVisitWeight` times.
  */
-export function pageTouches(
-  session: ReadonlyArray<{ item: number; type: 'view' | 'fav' | 'cart' | 'purchase' }>,
-  refind: readonly number[],
-  p: TouchParams,
-): PageTouch[] {
+export function pageTouches(session: readonly PageSessionEvent[], refind: readonly number[], p: TouchParams, now: number): PageTouch[] {
   const best = new Map<number, number>();
   const put = (item: number, w: number) => {
     if (w > 0 && w > (best.get(item) ?? 0)) best.set(item, w);
   };
+  const current = new Set<number>();
+  const gap = p.visitGapSeconds * 1000;
+  let last = now;
+  for (const e of session) {
+    if (last - e.ts > gap) break;
+    current.add(e.item);
+    last = e.ts;
+  }
   const seen = new Set<number>();
   let step = 0;
   for (const e of session) {
@@ -125,5 +160,8 @@ export function pageTouches(
     put(e.item, p.sessionTypeWeight[e.type] * Math.pow(p.sessionDecay, step - 1));
   }
   refind.forEach((item, k) => put(item, p.refindWeight * Math.pow(p.refindDecay, k)));
-  return [...best.entries()].map(([item, weight]) => ({ item, weight }));
+  for (const item of current) if (!best.has(item)) best.set(item, 0);
+  return [...best.entries()].map(([item, weight]) =>
+    current.has(item) ? { item, weight: weight * p.currentVisitWeight, hidden: p.hideCurrentVisit } : { item, weight },
+  );
 }

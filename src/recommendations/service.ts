@@ -21,7 +21,7 @@ import { NotFoundError, UnavailableError, ValidationError } from '../errors';
 import { CacheUnavailableError } from '../storage/cache/resilientCache';
 import type { LiveVersion, LoadedVersion } from '../live/liveVersion';
 import { blendCandidates, Candidates, CANDIDATES_CAPACITY } from './blend';
-import { pageTouches, rankPage, type PageTables } from '../contracts/pageRanking';
+import { NO_TOUCHES, pageTouches, rankPage, type PageSessionEvent, type PageTables } from '../contracts/pageRanking';
 import { rankComplements } from '../contracts/complements';
 import { AnswerFilter, AnswerList, type FallbackTrace, type FilterCounts, type ItemProvenance } from './answer';
 
@@ -175,13 +175,13 @@ export class RecommendationService {
     const answer = new AnswerList(v, filter, req.limit, false);
     if (placement === 'product') {
       const page = v.itemIndex.get(req.context!)!;
-      const session: Array<{ item: number; type: SessionEvent['type'] }> = [];
+      const session: PageSessionEvent[] = [];
       for (const e of state.session) {
         const i = v.itemIndex.get(e.itemId);
-        if (i !== undefined) session.push({ item: i, type: e.type });
+        if (i !== undefined) session.push({ item: i, type: e.type, ts: e.ts });
       }
-      const touches = pageTouches(session, rec?.refind ?? [], params.product.touches);
-      for (const e of rankPage(pageTables(v), page, touches, params.product.touchWeight, req.limit, (i) => filter.accept(i))) {
+      const touches = pageTouches(session, rec?.refind ?? [], params.product.touches, Date.now());
+      for (const e of rankPage(pageTables(v), page, touches, params.product, req.limit, (i) => filter.accept(i))) {
         answer.push(e.item, e.score, e.source);
       }
     } else {
@@ -449,7 +449,7 @@ export class RecommendationService {
     const { meta } = v;
     const i = v.itemIndex.get(itemId);
     if (i === undefined) throw new NotFoundError('item', itemId);
-    const list = rankPage(pageTables(v), i, [], 0, limit, (j) => this.live.isAvailable(v, j));
+    const list = rankPage(pageTables(v), i, [], NO_TOUCHES, limit, (j) => this.live.isAvailable(v, j));
     const items = list.map((e) => ({ itemId: meta.itemIds[e.item], score: Math.round(e.score * 1e6) / 1e6, source: e.source }));
     return { itemId, modelVersion: meta.version, items };
   }

@@ -5,7 +5,7 @@
  * list from training, and the test-period events before the target as the live session).
  */
 import type { Policy } from '../../src/config/policy';
-import { pageTouches, rankPage, type PageEntry, type PageTables } from '../../src/contracts/pageRanking';
+import { NO_TOUCHES, pageTouches, rankPage, type PageEntry, type PageTables } from '../../src/contracts/pageRanking';
 import { fitPageModel } from '../models/pageNeighbours';
 import { fitModel } from '../ranking/fit';
 import { Ranker } from '../ranking/ranker';
@@ -43,7 +43,18 @@ function rankOf(list: PageEntry[], page: number, target: number, nItems: number)
   return 0;
 }
 
-export function evaluateNextItem(split: NextItemSplit, policy: Policy): NextItemResult[] {
+/** The models of one split, fitted once; `rankNextItem` ranks its cases under any placement settings. */
+export interface NextItemContext {
+  split: NextItemSplit;
+  tables: PageTables;
+  /** Training events per item. */
+  events: Int32Array;
+  /** The case's shopper's stored list, as the trainer publishes it (re-find list, bought items). */
+  stored: (user: number) => { refind: number[]; bought: number[] } | null;
+  fitSeconds: number;
+}
+
+export function prepareNextItem(split: NextItemSplit, policy: Policy): NextItemContext {
   const ds = split.train;
   const t0 = process.hrtime.bigint();
   const fitted = fitModel(ds, policy);
@@ -57,7 +68,28 @@ export function evaluateNextItem(split: NextItemSplit, policy: Policy): NextItem
   const fitSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const events = new Int32Array(ds.nItems);
   for (let k = 0; k < ds.nEvents; k++) events[ds.evItem[k]]++;
+  const ranker = new Ranker(fitted.model);
+  const cache = new Map<number, { refind: number[]; bought: number[] }>();
+  const stored = (u: number) => {
+    if (u < 0) return null;
+    let rec = cache.get(u);
+    if (!rec) {
+      const r = userRecommendations(ds, ranker, fitted.model.favourites, fitted.segments.codes, u, 1, 'bought', fitted.segments.features);
+      rec = { refind: [...r.refind], bought: [...r.bought] };
+      cache.set(u, rec);
+    }
+    return rec;
+  };
+  return { split, tables, events, stored, fitSeconds };
+}
 
+export function evaluateNextItem(split: NextItemSplit, policy: Policy): NextItemResult[] {
+  return rankNextItem(prepareNextItem(split, policy), policy);
+}
+
+export function rankNextItem(ctx: NextItemContext, policy: Policy): NextItemResult[] {
+  const { split, tables, events, fitSeconds } = ctx;
+  const ds = split.train;
   const bucketsOf = (ranks: Int32Array): NextItemResult['byPagePopularity'] => {
     const out: NextItemResult['byPagePopularity'] = {};
     for (const b of POPULARITY_BUCKETS) {
@@ -78,7 +110,7 @@ export function evaluateNextItem(split: NextItemSplit, policy: Policy): NextItem
   const similarRanks = new Int32Array(split.cases.length);
   split.cases.forEach((c, x) => {
     similarRanks[x] = rankOf(
-      rankPage(tables, c.page, [], 0, 20, () => true),
+      rankPage(tables, c.page, [], NO_TOUCHES, 20, () => true),
       c.page,
       c.target,
       ds.nItems,
@@ -89,7 +121,7 @@ export function evaluateNextItem(split: NextItemSplit, policy: Policy): NextItem
   for (let i = 0; i < ds.nItems; i++) {
     if (!events[i]) continue;
     withEvents++;
-    const list = rankPage(tables, i, [], 0, 10, () => true);
+    const list = rankPage(tables, i, [], NO_TOUCHES, 10, () => true);
     if (list.length >= 10 && list[9].source !== 'popular') covered++;
   }
   const similar: NextItemResult = {
@@ -103,32 +135,23 @@ export function evaluateNextItem(split: NextItemSplit, policy: Policy): NextItem
 
   // `published`: the product placement for the case's shopper.
   t1 = process.hrtime.bigint();
-  const ranker = new Ranker(fitted.model);
-  const stored = new Map<number, ReturnType<typeof userRecommendations>>();
-  const storedOf = (u: number) => {
-    let rec = stored.get(u);
-    if (!rec) {
-      rec = userRecommendations(ds, ranker, fitted.model.favourites, fitted.segments.codes, u, 1, 'bought', fitted.segments.features);
-      stored.set(u, rec);
-    }
-    return rec;
-  };
-  const { touches: touchParams, touchWeight } = policy.placements.product;
+  const product = policy.placements.product;
   const maxSession = policy.serving.sessionMaxEvents;
   const publishedRanks = new Int32Array(split.cases.length);
   split.cases.forEach((c, x) => {
-    const rec = c.user >= 0 ? storedOf(c.user) : null;
+    const rec = ctx.stored(c.user);
     const session = c.recent
       .slice(-maxSession)
       .reverse()
       .flatMap((e) => {
         const item = ds.itemIndex.get(e.itemId);
-        return item === undefined ? [] : [{ item, type: e.type }];
+        return item === undefined ? [] : [{ item, type: e.type, ts: e.ts }];
       });
     const bought = new Set<number>(rec?.bought ?? []);
     for (const e of session) if (e.type === 'purchase') bought.add(e.item);
-    const touches = pageTouches(session, rec?.refind ?? [], touchParams);
-    const list = rankPage(tables, c.page, touches, touchWeight, 20, (i) => !bought.has(i));
+    const now = c.recent.length ? c.recent[c.recent.length - 1].ts : 0;
+    const touches = pageTouches(session, rec?.refind ?? [], product.touches, now);
+    const list = rankPage(tables, c.page, touches, product, 20, (i) => !bought.has(i));
     publishedRanks[x] = rankOf(list, c.page, c.target, ds.nItems);
   });
   const published: NextItemResult = {

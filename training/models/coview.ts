@@ -14,7 +14,7 @@ export interface CoviewOptions {
   maxSessionItems: number;
 }
 
-export const DEFAULT_COVIEW: CoviewOptions = { gapMs: 1800 * 1000, maxSessionItems: 50 };
+export const DEFAULT_COVIEW: CoviewOptions = { gapMs: 1800 * 1000, maxSessionItems: 200 };
 
 /** Every item's co-viewed items with their counts, rows sorted by item index (not by count). */
 export function sessionCoviews(ds: Dataset, opts: CoviewOptions = DEFAULT_COVIEW): Csr {
