@@ -21,7 +21,7 @@ import { NotFoundError, UnavailableError, ValidationError } from '../errors';
 import { CacheUnavailableError } from '../storage/cache/resilientCache';
 import type { LiveVersion, LoadedVersion } from '../live/liveVersion';
 import { blendCandidates, Candidates, CANDIDATES_CAPACITY } from './blend';
-import { NO_TOUCHES, pageTouches, rankPage, type PageSessionEvent, type PageTables } from '../contracts/pageRanking';
+import { NO_TOUCHES, pageTouches, rankPage, type PageSessionEvent, type PageTables, type PageTouch } from '../contracts/pageRanking';
 import { rankComplements } from '../contracts/complements';
 import { AnswerFilter, AnswerList, type FallbackTrace, type FilterCounts, type ItemProvenance } from './answer';
 
@@ -154,7 +154,23 @@ export class RecommendationService {
     const assignment = assignVariant(this.policy, req.userId, { segment, tags, placement });
     const params = this.policy.placements;
     const categoryFilter = req.category === undefined ? undefined : (v.categoryIndex.get(req.category) ?? -2);
-    const excluded = this.excludedItems(v, [...(req.exclude ?? []), ...(req.cart ?? [])]);
+    let excluded = this.excludedItems(v, [...(req.exclude ?? []), ...(req.cart ?? [])]);
+    // The product page never lists its own item nor (by policy) what the shopper saw in this visit,
+    // also not through the fallback chain.
+    let page = -1;
+    let touches: PageTouch[] = [];
+    if (placement === 'product') {
+      page = v.itemIndex.get(req.context!)!;
+      const session: PageSessionEvent[] = [];
+      for (const e of state.session) {
+        const i = v.itemIndex.get(e.itemId);
+        if (i !== undefined) session.push({ item: i, type: e.type, ts: e.ts });
+      }
+      touches = pageTouches(session, rec?.refind ?? [], params.product.touches, Date.now());
+      excluded ??= new Set<number>();
+      excluded.add(page);
+      for (const t of touches) if (t.hidden) excluded.add(t.item);
+    }
     let cartCategories: Set<number> | null = null;
     const cart: number[] = [];
     for (const id of req.cart ?? []) {
@@ -174,13 +190,6 @@ export class RecommendationService {
     );
     const answer = new AnswerList(v, filter, req.limit, false);
     if (placement === 'product') {
-      const page = v.itemIndex.get(req.context!)!;
-      const session: PageSessionEvent[] = [];
-      for (const e of state.session) {
-        const i = v.itemIndex.get(e.itemId);
-        if (i !== undefined) session.push({ item: i, type: e.type, ts: e.ts });
-      }
-      const touches = pageTouches(session, rec?.refind ?? [], params.product.touches, Date.now());
       for (const e of rankPage(pageTables(v), page, touches, params.product, req.limit, (i) => filter.accept(i))) {
         answer.push(e.item, e.score, e.source);
       }

@@ -1,7 +1,7 @@
 /**
  * Complements for the cart: b complements a when a shopper who carted or bought a bought b within
- * `windowHours` of it (either order: the same visit, or shortly after). Pair counts per item, best
- * first; the cart's ranking leaves out the cart items' own categories (substitutes).
+ * `windowHours` of it (either order: the same visit, or shortly after). Per item, its complements by
+ * the number of shoppers pairing them, best first; the cart's ranking leaves out the cart items' own categories (substitutes).
  */
 import type { Csr } from '../../src/contracts/versionMeta';
 import { type Dataset, TYPE_CART, TYPE_PURCHASE } from '../data/dataset';
@@ -19,12 +19,18 @@ export function fitComplements(ds: Dataset, windowHours: number, k: number): Csr
       for (let e = ds.userStart[u + 1] - 1; e >= ds.userStart[u] && evs.length < MAX_USER_EVENTS; e--) {
         if (ds.evType[e] === TYPE_CART || ds.evType[e] === TYPE_PURCHASE) evs.push(e);
       }
+      // A pair counts once per shopper, however often they carted or bought the two.
+      const paired = new Set<number>();
       for (const x of evs) {
         if (ds.evType[x] !== TYPE_PURCHASE) continue;
         for (const y of evs) {
           const a = ds.evItem[y];
           const b = ds.evItem[x];
-          if (a !== b && Math.abs(ds.evTs[x] - ds.evTs[y]) <= window) visit(a, b);
+          if (a === b || Math.abs(ds.evTs[x] - ds.evTs[y]) > window) continue;
+          const key = a * n + b;
+          if (paired.has(key)) continue;
+          paired.add(key);
+          visit(a, b);
         }
       }
     }
