@@ -8,7 +8,10 @@
  * The file defaults to ml-100k/u.data in the shared data directory (RECS_SHARED_DATA, else
  * ../shared/data beside the repository, as for bench:quality).
  *
- * json-params overrides DEFAULT_EMBEDDING, e.g. '{"epochs":20,"dim":32}'.
+ * json-params overrides DEFAULT_EMBEDDING, e.g. '{"epochs":20,"dim":32}'; with `--als` the model is
+ * implicit ALS (training/models/embedding/als.ts) and json-params override DEFAULT_ALS, e.g.
+ * '{"alpha":20,"reg":1}'. `--validation` measures on the validation split carved from the
+ * training side (what tuning may use) instead of the test split.
  */
 import { DEFAULT_POLICY } from '../src/config/policy';
 import { readAllEvents } from '../src/ingest/reader';
@@ -21,6 +24,8 @@ import {
   itemNeighbours,
   scoreItems,
 } from '../training/models/embedding/model';
+import { DEFAULT_ALS, fitAls } from '../training/models/embedding/als';
+import { carveValidation } from '../training/tuning/folds';
 import { hitAndNdcg } from '../training/evaluation/metrics';
 import { splitLoo, type Split } from '../training/evaluation/splits';
 import { requireSharedData } from './lib/sharedData';
@@ -56,7 +61,8 @@ export function looMetrics(split: Split, model: EmbeddingModel): { hr10: number;
 
 async function main(): Promise<void> {
   // Either argument may be left out: a JSON object is the params, anything else the data file.
-  const args = process.argv.slice(2);
+  const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+  const als = process.argv.includes('--als');
   const file = args.find((a) => !a.trimStart().startsWith('{')) ?? requireSharedData('bench:embedding', ['ml-100k/u.data'])[0];
   const over = JSON.parse(args.find((a) => a.trimStart().startsWith('{')) ?? '{}') as Partial<EmbeddingParams> & {
     seed?: number;
@@ -64,22 +70,25 @@ async function main(): Promise<void> {
     decay?: boolean;
   };
   const { events, items } = await readAllEvents(file, 'movielens');
-  const split = splitLoo(events, items);
+  const test = splitLoo(events, items);
+  const split = process.argv.includes('--validation') ? carveValidation(test.train, 'loo', Infinity) : test;
   const ui = userItemMatrix(split.train, DEFAULT_POLICY, { decay: over.decay ?? false });
   const { every: _every, decay: _decay, ...rest } = over;
-  const params = { ...DEFAULT_EMBEDDING, seed: 42, ...rest };
+  const params = als ? { ...DEFAULT_ALS, seed: 42, ...rest } : { ...DEFAULT_EMBEDDING, seed: 42, ...rest };
   const every = over.every ?? 0;
   let lastT = process.hrtime.bigint();
   const cpu0 = process.cpuUsage();
-  const model = await fitEmbedding(ui, params, {
-    onEpoch: every
-      ? (epoch, loss) => {
-          const t = process.hrtime.bigint();
-          process.stderr.write(`epoch ${epoch} loss ${loss.toFixed(4)} ${(Number(t - lastT) / 1e9).toFixed(2)}s\n`);
-          lastT = t;
-        }
-      : undefined,
-  });
+  const model = als
+    ? fitAls(ui, params as typeof DEFAULT_ALS & { seed: number })
+    : await fitEmbedding(ui, params as typeof DEFAULT_EMBEDDING & { seed: number }, {
+        onEpoch: every
+          ? (epoch, loss) => {
+              const t = process.hrtime.bigint();
+              process.stderr.write(`epoch ${epoch} loss ${loss.toFixed(4)} ${(Number(t - lastT) / 1e9).toFixed(2)}s\n`);
+              lastT = t;
+            }
+          : undefined,
+      });
   const cpu = process.cpuUsage(cpu0);
   const m = looMetrics(split, model);
   const t0 = process.hrtime.bigint();
@@ -96,7 +105,7 @@ async function main(): Promise<void> {
       params,
       fitSeconds: r(model.info.fitSeconds),
       fitCpuSeconds: r((cpu.user + cpu.system) / 1e6),
-      secondsPerEpoch: r(model.info.fitSeconds / Math.max(1, params.epochs)),
+      secondsPerEpoch: r(model.info.fitSeconds / Math.max(1, model.info.epochs)),
       steps: model.info.steps,
       hr10: r(m.hr10),
       ndcg10: r(m.ndcg10),

@@ -7,6 +7,7 @@ import { parentPort, workerData, type MessagePort } from 'worker_threads';
 import { itemCfRowsJob, type ItemCfRowsData } from './models/itemcf';
 import { rankCasesJob, type RankCasesData } from './evaluation/scoreCases';
 import { userListsJob, type UserListsData } from './ranking/parallelLists';
+import { alsRowsJob, type AlsRowsData } from './models/embedding/als';
 
 type SyncJob = (data: never) => (chunk: number) => void;
 type AsyncJob = (data: never) => { value: unknown; transfer?: ArrayBuffer[] };
@@ -14,6 +15,7 @@ type AsyncJob = (data: never) => { value: unknown; transfer?: ArrayBuffer[] };
 const SYNC: Record<string, SyncJob> = {
   'itemcf-rows': itemCfRowsJob as (d: ItemCfRowsData) => (chunk: number) => void,
   'rank-cases': rankCasesJob as (d: RankCasesData) => (chunk: number) => void,
+  'als-rows': alsRowsJob as (d: AlsRowsData) => (chunk: number) => void,
 };
 const ASYNC: Record<string, AsyncJob> = {
   'user-lists': userListsJob as (d: UserListsData) => { value: unknown; transfer?: ArrayBuffer[] },

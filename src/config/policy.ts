@@ -113,20 +113,25 @@ export const policySchema = z
          * the data has purchase events, else `all`.
          */
         excludeInteracted: z.enum(['auto', 'purchased', 'all']),
-        /** The BPR embedding model (TF.js): a candidate source blended with a validation-tuned weight. */
+        /**
+         * The embedding: implicit ALS (typed arrays, worker threads; linear in events, every size)
+         * or BPR (TF.js; bounded by maxItems/maxEvents). A candidate source of the home blend with a
+         * validation-chosen weight, and neighbours for the product page and /similar.
+         */
         embedding: z
           .object({
             enabled: z.boolean(),
+            model: z.enum(['als', 'bpr']),
             dim: z.number().int().min(2).max(512),
+            /** BPR passes over the data. */
             epochs: z.number().int().min(1).max(500),
+            /** ALS iterations (the final fit starts from the validation fit's items with half as many). */
+            iterations: z.number().int().min(1).max(100),
             /** Blend weights tried on the validation split; 0 (not blended) is always among them. */
             weights: z.array(z.number().min(0).max(10)).min(1).max(10),
-            /**
-             * Above this many items the embedding is skipped: scoring every item per user and the
-             * all-pairs neighbour search do not scale (candidates must come from neighbours there).
-             */
+            /** BPR only: above this many items it is skipped (scoring every item per user does not scale). */
             maxItems: z.number().int().min(1),
-            /** Above this many events the TF.js fits (three per nightly run) cost too much: skipped. */
+            /** BPR only: above this many events its TF.js fits cost too much: skipped. */
             maxEvents: z.number().int().min(1),
           })
           .strict(),
@@ -306,7 +311,16 @@ export const DEFAULT_POLICY: Policy = {
     holdoutUsers: 0.2,
     seed: 42,
     excludeInteracted: 'auto',
-    embedding: { enabled: true, dim: 64, epochs: 30, weights: [0, 0.25, 0.5, 1], maxItems: 20000, maxEvents: 500000 },
+    embedding: {
+      enabled: true,
+      model: 'als',
+      dim: 32,
+      epochs: 30,
+      iterations: 8,
+      weights: [0, 0.25, 0.5, 1],
+      maxItems: 20000,
+      maxEvents: 500000,
+    },
   },
   segments: {
     newMaxAgeDays: 7,

@@ -71,7 +71,7 @@ export function evaluateSplit(
       };
     } else {
       fitted ??= fitModel(train, policy, fit);
-      const model = name === 'itemcf' ? { ...fitted.model, params: itemcfOnly(fitted.model.params), sources: undefined } : fitted.model;
+      const model = name === 'itemcf' ? { ...fitted.model, params: itemcfOnly(fitted.model.params), embedding: undefined } : fitted.model;
       // The fitted parts are shared by itemcf and published; each reports what it needs.
       fitSeconds = name === 'itemcf' ? fitted.timings.matrix + fitted.timings.itemcf : sumTimings(fitted.timings) + extraFitSeconds;
       // Bare itemcf lists are not filled from the fallbacks; published ones are. scoreCases ranks

@@ -10,7 +10,6 @@ import type { VersionMetrics } from '../../src/contracts/versionRecord';
 import { markStage } from '../../src/observability/stages';
 import type { Dataset } from '../data/dataset';
 import type { EmbeddingModel } from '../models/embedding/model';
-import { embeddingFits, embeddingNeighbours, fitEmbeddingFor } from '../models/embedding/forDataset';
 import { DEFAULT_FIT, fitModel, type FitOptions } from '../ranking/fit';
 import { Ranker } from '../ranking/ranker';
 import { userRecommendations } from '../ranking/userLists';
@@ -53,14 +52,14 @@ export async function trainModels(dataset: Dataset, policy: Policy, opts: TrainO
   const log = opts.log ?? (() => undefined);
   const t0 = process.hrtime.bigint();
   // The procedure evaluation scores as `published`.
-  const recipe = await publishedRecipe(ds, policy, { fit: opts.fit, log });
+  const recipe = await publishedRecipe(ds, policy, { fit: opts.fit, log, finalEmbedding: true });
   const { tuning, embedding } = recipe;
   markStage('fit');
   const fitted = fitModel(ds, policy, recipe.fit);
   markStage('embeddings');
-  // Even when the blend leaves it out, the embedding's neighbours serve /similar beside item-CF.
-  const embeddingModel = recipe.embeddingModel ?? (embeddingFits(ds, policy) ? await fitEmbeddingFor(ds, policy) : undefined);
-  const similarEmbedding = embeddingModel ? await embeddingNeighbours(embeddingModel, ds, policy.training.neighbours) : undefined;
+  // Even when the blend leaves it out, the embedding's neighbours serve the product page beside co-views.
+  const embeddingModel = recipe.embeddingModel;
+  const similarEmbedding = recipe.embeddingNeighbours;
   markStage('fit:page and cart');
   const page = fitPageModel(ds, policy.placements.product.page, fitted.similar);
   const complements = fitComplements(ds, policy.placements.cart.complementWindowHours, policy.placements.cart.complementsPerItem);

@@ -7,7 +7,8 @@ import type { Policy } from '../../src/config/policy';
 import { type Dataset, entryPositions, eventWeights, userItemMatrix, type WeightedCsr } from '../data/dataset';
 import { DEFAULT_ITEMCF, fitItemCf, type ItemCfParams } from '../models/itemcf';
 import { buildFallbackLists, type FallbackLists, itemPopularity, type Popularity } from '../models/popularity';
-import type { CandidateSource, RankModel } from './ranker';
+import type { RankModel } from './ranker';
+import type { EmbeddingCandidates } from './embeddingSource';
 import { DEFAULT_RANK, type RankParams } from './params';
 import { computeSegments, favouriteCategories, type SegmentResult } from '../models/segments';
 import type { Csr } from '../../src/contracts/versionMeta';
@@ -22,8 +23,8 @@ export interface FitOptions {
   combine?: 'sum' | 'max';
   /** Apply time decay to the matrix itemcf learns from (popularity is always decayed). */
   itemcfDecay?: boolean;
-  /** Extra candidate sources (the embedding), fitted on the same dataset. */
-  sources?: CandidateSource[];
+  /** The embedding's candidates, fitted on the same dataset. */
+  embedding?: EmbeddingCandidates;
 }
 
 export interface FittedModel {
@@ -95,7 +96,7 @@ export function fitModel(ds: Dataset, policy: Policy, opts: FitOptions = {}): Fi
     fallback,
     segments: segments.codes,
     favourites,
-    sources: opts.sources,
+    ...(opts.embedding ? { embedding: opts.embedding } : {}),
   };
   return { model, ui, popularity, similar, segments, fallback, weights, itemcfParams, rankParams, timings };
 }

@@ -7,10 +7,7 @@ import type { Dataset } from '../data/dataset';
 import { PARALLEL_THRESHOLDS, type SharedTyped, toShared, trainThreads } from '../parallel/pool';
 import type { RankModel } from './ranker';
 
-/**
- * Whether ranking `model` may use workers: threads > 1, large data, and no extra candidate sources
- * (the embedding source lives in TF.js memory of the main thread).
- */
+/** Whether ranking `model` may use workers: threads > 1, large data, and no closure sources (they cannot cross threads). */
 export function parallelRanking(model: RankModel, threads = trainThreads()): boolean {
   return threads > 1 && model.ds.nEvents >= PARALLEL_THRESHOLDS.rankEvents && !(model.sources && model.sources.length);
 }

@@ -3,7 +3,8 @@ import { sourceName } from '../../src/contracts/sources';
 import type { Item, StoreEvent } from '../../src/domain/types';
 import { DatasetBuilder } from '../data/dataset';
 import { fitModel } from './fit';
-import { type CandidateSource, Ranker } from './ranker';
+import { Ranker } from './ranker';
+import type { CandidateSource } from './candidateSource';
 import { DEFAULT_RANK, type RankParams } from './params';
 import { ev, item } from '../data/testkit';
 

@@ -16,27 +16,14 @@
 import type { Policy } from '../../src/config/policy';
 import { type Segment, SEGMENTS } from '../../src/domain/types';
 import type { Csr } from '../../src/contracts/versionMeta';
-import { isPackedSource, type PackedSource, sourceCode } from '../../src/contracts/sources';
+import { isPackedSource, sourceCode } from '../../src/contracts/sources';
 import { stepLists } from '../../src/contracts/fallbackChain';
 import { type Dataset, TYPE_CART, TYPE_FAV, TYPE_PURCHASE } from '../data/dataset';
 import type { FallbackLists, Popularity } from '../models/popularity';
 import { TopK } from '../data/topk';
 import type { RankParams } from './params';
-
-/**
- * Extension point for further candidate generators (an embedding model, a live session model...):
- * each source adds (item, score) pairs for a user; the Ranker normalises a source's scores per user
- * (divides by the user's best) and adds weight x normalised score to the blend. Excluded and
- * unavailable items are filtered by the Ranker, so a source needs not know them.
- */
-export interface CandidateSource {
-  /** Provenance reported for items this source contributes most to. */
-  source: PackedSource;
-  /** Blend weight against the (normalised) itemcf score. */
-  weight: number;
-  /** Calls add(item, score) for user index u's candidates (score > 0). u = -1: unknown user. */
-  scores(u: number, add: (item: number, score: number) => void): void;
-}
+import type { CandidateSource } from './candidateSource';
+import { type EmbeddingCandidates, embeddingSource } from './embeddingSource';
 
 export interface RankModel {
   /** Training data: histories, categories, availability and the id tie order come from here. */
@@ -50,7 +37,9 @@ export interface RankModel {
   segments: Uint8Array;
   /** Favourite categories per user (rows). */
   favourites: { indptr: Int32Array; indices: Int32Array };
-  /** Extra candidate sources blended into the ranking (see CandidateSource); none by default. */
+  /** The embedding as a candidate source of the blend (plain data: workers rank with it too). */
+  embedding?: EmbeddingCandidates;
+  /** Further candidate sources (closures: the main thread ranks alone when there are any). */
   sources?: CandidateSource[];
 }
 
@@ -121,7 +110,7 @@ export class Ranker {
       Number.isFinite(p.refindCart) ? p.refindCart : w.cart / view,
       0,
     ];
-    this.extraSources = model.sources ?? [];
+    this.extraSources = [...(model.embedding ? [embeddingSource(model.embedding, model.ds)] : []), ...(model.sources ?? [])];
     this.extra = this.extraSources.map(() => new Float64Array(n));
     this.extraMax = new Float64Array(this.extraSources.length);
   }

@@ -71,7 +71,8 @@ export interface EmbeddingModel {
   itemFactors: Float32Array;
   /** Per item; all zeros when the model was fitted without biases. */
   itemBias: Float32Array;
-  params: EmbeddingParams & { seed: number };
+  /** The fit's settings (BPR's EmbeddingParams, or ALS's with kind 'als'). */
+  params: (EmbeddingParams & { seed: number; kind?: 'bpr' }) | ({ seed: number; kind: 'als'; dim: number } & Record<string, number | string>);
   /** Facts of the fit (backend, timings, last epoch loss). */
   info: { backend: string; fitSeconds: number; epochs: number; steps: number; lastLoss: number };
 }
