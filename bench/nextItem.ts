@@ -118,7 +118,7 @@ async function main(): Promise<void> {
 
   if (process.argv.includes('--published')) {
     // The product placement's touch blend, tuned on validation; the chosen row is then shown on test.
-    const prep = prepareNextItem(validation, DEFAULT_POLICY);
+    const prep = await prepareNextItem(validation, DEFAULT_POLICY);
     const base = DEFAULT_POLICY.placements.product;
     const grid: Array<[string, Partial<typeof base>, Partial<typeof base.touches>]> = [];
     grid.push(['no touches', { touchWeight: 0 }, {}]);

@@ -36,7 +36,18 @@ import { publishVersion } from '../training/job/publish';
 import { onStage } from '../src/observability/stages';
 import { runItemCfComparison } from './itemcfCompare';
 
-const STAGES = ['load', 'holdout', 'tune', 'embeddings', 'item-item', 'segments', 'fallback lists', 'per-user lists', 'publish'] as const;
+const STAGES = [
+  'load',
+  'holdout',
+  'tune',
+  'embeddings',
+  'item-item',
+  'segments',
+  'fallback lists',
+  'page and cart',
+  'per-user lists',
+  'publish',
+] as const;
 type Stage = (typeof STAGES)[number];
 
 interface SizeResult {
@@ -291,7 +302,8 @@ async function runSize(servers: Servers, label: string, events: number, policy: 
     let outer = '';
     onStage((s) => {
       if (s.startsWith('fit:')) {
-        if (outer === 'fit' && s.slice(4) !== current) enter(s.slice(4) as Stage);
+        const sub = s.slice(4);
+        if (outer === 'fit' && sub !== current && (STAGES as readonly string[]).includes(sub)) enter(sub as Stage);
         return;
       }
       outer = s;

@@ -179,6 +179,8 @@ export const policySchema = z
             touchWeight: z.number().min(0),
             /** Added to a touched item of the page item's category that the page row does not hold. */
             touchCategory: z.number().min(0),
+            /** Weight of the page item's embedding neighbours' cosine in the page list (0: they only follow the page row). */
+            embeddingWeight: z.number().min(0),
             touches: z
               .object({
                 sessionTypeWeight: z
@@ -361,6 +363,7 @@ export const DEFAULT_POLICY: Policy = {
       },
       touchWeight: 0.5,
       touchCategory: 1,
+      embeddingWeight: 0,
       touches: {
         sessionTypeWeight: { view: 1, fav: 1.5, cart: 2, purchase: 0 },
         sessionDecay: 0.9,

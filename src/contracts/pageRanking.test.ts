@@ -64,7 +64,7 @@ function tables(over: Partial<PageTables> = {}): PageTables {
 
 const all = () => true;
 const items = (list: PageEntry[]) => list.map((e) => e.item);
-const BLEND = { touchWeight: 0.5, touchCategory: 1 };
+const BLEND = { touchWeight: 0.5, touchCategory: 1, embeddingWeight: 0 };
 
 describe('rankPage', () => {
   it('lists the page row in order, then the page category by popularity, then every item by popularity', () => {
@@ -130,7 +130,7 @@ describe('rankPage', () => {
     expect(by.get(7)!.score).toBeCloseTo(0.5, 6);
     expect(by.get(7)!.source).toBe('refind');
     // Without touchCategory, item 3 is only its touch and falls below the row.
-    const plain = rankPage(tables(), 0, [{ item: 3, weight: 1 }], { touchWeight: 0.5, touchCategory: 0 }, 10, all);
+    const plain = rankPage(tables(), 0, [{ item: 3, weight: 1 }], { touchWeight: 0.5, touchCategory: 0, embeddingWeight: 0 }, 10, all);
     expect(plain.find((e) => e.item === 3)!.score).toBeCloseTo(0.5, 6);
     expect(plain.find((e) => e.item === 3)!.source).toBe('refind');
   });

@@ -38,10 +38,17 @@ export interface PageBlend {
   touchWeight: number;
   /** Added to a touched item in the page item's category that the page row does not hold (the row's scores already count it). */
   touchCategory: number;
+  /** Weight of the page item's embedding neighbours' cosine, added to their scores (0: they only follow the row). */
+  embeddingWeight: number;
 }
 
 /** The plain page: no shopper. */
-export const NO_TOUCHES: PageBlend = { touchWeight: 0, touchCategory: 0 };
+export const NO_TOUCHES: PageBlend = { touchWeight: 0, touchCategory: 0, embeddingWeight: 0 };
+
+/** The non-personal page (/similar) under a placement's settings: its embedding weight, no touches. */
+export function plainPage(blend: PageBlend): PageBlend {
+  return { touchWeight: 0, touchCategory: 0, embeddingWeight: blend.embeddingWeight };
+}
 
 /**
  * The first `limit` items of `page`'s list that `accept` lets through (never the page item): the
@@ -62,6 +69,17 @@ export function rankPage(
   const b = page >= 0 && page + 1 < indptr.length ? indptr[page + 1] : 0;
   for (let q = a; q < b; q++) scores.set(indices[q], { page: rowScores[q], touch: 0 });
   const pageCategory = page >= 0 ? tables.itemCategory[page] : -1;
+  const emb = tables.embedding;
+  const hasEmbeddingRow = emb !== undefined && page >= 0 && page + 1 < emb.indptr.length;
+  if (hasEmbeddingRow && blend.embeddingWeight > 0) {
+    for (let q = emb.indptr[page]; q < emb.indptr[page + 1]; q++) {
+      const item = emb.indices[q];
+      const s = scores.get(item);
+      const add = blend.embeddingWeight * emb.scores[q];
+      if (s) s.page += add;
+      else scores.set(item, { page: add, touch: 0 });
+    }
+  }
   if (blend.touchWeight > 0) {
     for (const t of touches) {
       if (t.weight <= 0) continue;
@@ -97,8 +115,7 @@ export function rankPage(
       out.push({ item, score: floor, source });
     }
   };
-  const emb = tables.embedding;
-  if (emb && page >= 0 && page + 1 < emb.indptr.length) take(emb.indices, emb.indptr[page], emb.indptr[page + 1], 'embedding');
+  if (hasEmbeddingRow) take(emb.indices, emb.indptr[page], emb.indptr[page + 1], 'embedding');
   const c = pageCategory;
   const cats = tables.pageCategoryItems;
   if (c >= 0 && c + 1 < cats.indptr.length) take(cats.indices, cats.indptr[c], cats.indptr[c + 1], 'category_popular');

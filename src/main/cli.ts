@@ -192,7 +192,7 @@ export function buildProgram(): Command {
         window: opts.format === 'taobao' ? TAOBAO_WINDOW : undefined,
       };
       if (opts.protocol === 'next-item') {
-        const report = evaluateNextItem(data.events, data.items, common);
+        const report = await evaluateNextItem(data.events, data.items, common);
         if (opts.json) {
           process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
           return;

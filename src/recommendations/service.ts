@@ -21,7 +21,7 @@ import { NotFoundError, UnavailableError, ValidationError } from '../errors';
 import { CacheUnavailableError } from '../storage/cache/resilientCache';
 import type { LiveVersion, LoadedVersion } from '../live/liveVersion';
 import { blendCandidates, Candidates, CANDIDATES_CAPACITY } from './blend';
-import { NO_TOUCHES, pageTouches, rankPage, type PageSessionEvent, type PageTables, type PageTouch } from '../contracts/pageRanking';
+import { pageTouches, plainPage, rankPage, type PageSessionEvent, type PageTables, type PageTouch } from '../contracts/pageRanking';
 import { rankComplements } from '../contracts/complements';
 import { AnswerFilter, AnswerList, type FallbackTrace, type FilterCounts, type ItemProvenance } from './answer';
 
@@ -458,7 +458,7 @@ export class RecommendationService {
     const { meta } = v;
     const i = v.itemIndex.get(itemId);
     if (i === undefined) throw new NotFoundError('item', itemId);
-    const list = rankPage(pageTables(v), i, [], NO_TOUCHES, limit, (j) => this.live.isAvailable(v, j));
+    const list = rankPage(pageTables(v), i, [], plainPage(this.policy.placements.product), limit, (j) => this.live.isAvailable(v, j));
     const items = list.map((e) => ({ itemId: meta.itemIds[e.item], score: Math.round(e.score * 1e6) / 1e6, source: e.source }));
     return { itemId, modelVersion: meta.version, items };
   }

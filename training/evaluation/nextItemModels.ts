@@ -5,8 +5,9 @@
  * list from training, and the test-period events before the target as the live session).
  */
 import type { Policy } from '../../src/config/policy';
-import { NO_TOUCHES, pageTouches, rankPage, type PageEntry, type PageTables } from '../../src/contracts/pageRanking';
+import { pageTouches, plainPage, rankPage, type PageEntry, type PageTables } from '../../src/contracts/pageRanking';
 import { fitPageModel } from '../models/pageNeighbours';
+import { embeddingFits, embeddingNeighbours, fitEmbeddingFor } from '../models/embedding/forDataset';
 import { fitModel } from '../ranking/fit';
 import { Ranker } from '../ranking/ranker';
 import { userRecommendations } from '../ranking/userLists';
@@ -54,16 +55,21 @@ export interface NextItemContext {
   fitSeconds: number;
 }
 
-export function prepareNextItem(split: NextItemSplit, policy: Policy): NextItemContext {
+export async function prepareNextItem(split: NextItemSplit, policy: Policy): Promise<NextItemContext> {
   const ds = split.train;
   const t0 = process.hrtime.bigint();
   const fitted = fitModel(ds, policy);
   const page = fitPageModel(ds, policy.placements.product.page, fitted.similar);
+  // The version's embedding neighbours, as the trainer publishes them (when the policy has an embedding).
+  const embedding = embeddingFits(ds, policy)
+    ? await embeddingNeighbours(await fitEmbeddingFor(ds, policy), ds, policy.training.neighbours)
+    : undefined;
   const tables: PageTables = {
     pageNeighbours: page.neighbours,
     pageCategoryItems: page.categoryItems,
     pagePopular: page.popular,
     itemCategory: ds.itemCategory,
+    ...(embedding ? { embedding } : {}),
   };
   const fitSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const events = new Int32Array(ds.nItems);
@@ -83,12 +89,16 @@ export function prepareNextItem(split: NextItemSplit, policy: Policy): NextItemC
   return { split, tables, events, stored, fitSeconds };
 }
 
-export function evaluateNextItem(split: NextItemSplit, policy: Policy): NextItemResult[] {
-  return rankNextItem(prepareNextItem(split, policy), policy);
+export async function evaluateNextItem(split: NextItemSplit, policy: Policy): Promise<NextItemResult[]> {
+  return rankNextItem(await prepareNextItem(split, policy), policy);
 }
 
-export function rankNextItem(ctx: NextItemContext, policy: Policy): NextItemResult[] {
-  const { split, tables, events, fitSeconds } = ctx;
+/** Ranks every case; `embeddings: false` leaves the embedding neighbours out of the page lists (for comparison). */
+export function rankNextItem(ctx: NextItemContext, policy: Policy, opts: { embeddings?: boolean } = {}): NextItemResult[] {
+  const { split, events, fitSeconds } = ctx;
+  const { embedding: _embedding, ...plainTables } = ctx.tables;
+  const tables: PageTables = opts.embeddings === false ? plainTables : ctx.tables;
+  const plain = plainPage(policy.placements.product);
   const ds = split.train;
   const bucketsOf = (ranks: Int32Array): NextItemResult['byPagePopularity'] => {
     const out: NextItemResult['byPagePopularity'] = {};
@@ -110,7 +120,7 @@ export function rankNextItem(ctx: NextItemContext, policy: Policy): NextItemResu
   const similarRanks = new Int32Array(split.cases.length);
   split.cases.forEach((c, x) => {
     similarRanks[x] = rankOf(
-      rankPage(tables, c.page, [], NO_TOUCHES, 20, () => true),
+      rankPage(tables, c.page, [], plain, 20, () => true),
       c.page,
       c.target,
       ds.nItems,
@@ -121,7 +131,7 @@ export function rankNextItem(ctx: NextItemContext, policy: Policy): NextItemResu
   for (let i = 0; i < ds.nItems; i++) {
     if (!events[i]) continue;
     withEvents++;
-    const list = rankPage(tables, i, [], NO_TOUCHES, 10, () => true);
+    const list = rankPage(tables, i, [], plain, 10, () => true);
     if (list.length >= 10 && list[9].source !== 'popular') covered++;
   }
   const similar: NextItemResult = {

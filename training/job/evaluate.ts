@@ -54,16 +54,16 @@ export interface NextItemReport {
 }
 
 /** `next-item` (shared/protocol_next_item.md): `similar` and `published` on the product page. */
-export function evaluateNextItem(
+export async function evaluateNextItem(
   events: StoreEvent[],
   items: Map<string, string | null>,
   opts: Pick<EvaluateOptions, 'dataset' | 'window' | 'policy' | 'log'> = {},
-): NextItemReport {
+): Promise<NextItemReport> {
   const policy = opts.policy ?? DEFAULT_POLICY;
   const kept = opts.window ? events.filter((e) => e.ts >= opts.window!.from && e.ts <= opts.window!.to) : events;
   const split = splitNextItem(kept, items);
   opts.log?.(`next-item: ${split.cases.length} cases, ${split.train.nItems} items, ${split.diagnostics.trainingEvents} training events`);
-  const results = scoreNextItem(split, policy).map((r) => ({
+  const results = (await scoreNextItem(split, policy)).map((r) => ({
     ...r,
     ci95: { hr10: interval(r.hr10, r.se.hr10), ndcg10: interval(r.ndcg10, r.se.ndcg10) },
   }));

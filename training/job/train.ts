@@ -56,14 +56,12 @@ export async function trainModels(dataset: Dataset, policy: Policy, opts: TrainO
   const { tuning, embedding } = recipe;
   markStage('fit');
   const fitted = fitModel(ds, policy, recipe.fit);
-  markStage('embeddings');
   // Even when the blend leaves it out, the embedding's neighbours serve the product page beside co-views.
   const embeddingModel = recipe.embeddingModel;
   const similarEmbedding = recipe.embeddingNeighbours;
   markStage('fit:page and cart');
   const page = fitPageModel(ds, policy.placements.product.page, fitted.similar);
   const complements = fitComplements(ds, policy.placements.cart.complementWindowHours, policy.placements.cart.complementsPerItem);
-  markStage('fit done');
   log(`fitted ${ds.nUsers} users, ${ds.nItems} items, ${ds.nEvents} events in ${(Number(process.hrtime.bigint() - t0) / 1e9).toFixed(2)}s`);
   const { model, segments, fallback, similar } = fitted;
   const exclude = servedExclusion(ds, policy);

@@ -40,7 +40,9 @@ export function embeddingCandidates(model: EmbeddingModel, weight: number, neigh
 export function embeddingSource(e: EmbeddingCandidates, ds: Dataset): CandidateSource {
   const { dim, nItems, itemFactors: Q, itemBias, userFactors: P, neighbours } = e;
   const heap = new TopK(CANDIDATES, ds.itemOrder);
-  const mark = new Int32Array(nItems);
+  // Separate stamps: an item can be both a recent item (expanded once) and a candidate (pushed once).
+  const expanded = new Int32Array(nItems);
+  const pushed = new Int32Array(nItems);
   let stamp = 0;
   const score = (pu: number, i: number) => {
     let s = itemBias[i];
@@ -62,13 +64,13 @@ export function embeddingSource(e: EmbeddingCandidates, ds: Dataset): CandidateS
         let recent = 0;
         for (let k = ds.userStart[u + 1] - 1; k >= ds.userStart[u] && recent < RECENT_ITEMS; k--) {
           const it = ds.evItem[k];
-          if (mark[it] === -stamp) continue;
-          mark[it] = -stamp;
+          if (expanded[it] === stamp) continue;
+          expanded[it] = stamp;
           recent++;
           for (let q = neighbours.indptr[it]; q < neighbours.indptr[it + 1]; q++) {
             const j = neighbours.indices[q];
-            if (mark[j] === stamp || mark[j] === -stamp) continue;
-            mark[j] = stamp;
+            if (pushed[j] === stamp) continue;
+            pushed[j] = stamp;
             heap.push(j, score(pu, j));
           }
         }
