@@ -3,7 +3,7 @@
  * facts: 12,127 cases; coview+pop 2.31%, samecat 7.18% HR@10), and variants of the page ranking
  * on validation (the same protocol on the training part).
  *
- *   npm run bench:next-item [-- --validation]
+ *   npm run bench:next-item [-- --published | --embedding | --variants]
  */
 import { readAllEvents } from '../src/ingest/reader';
 import { TAOBAO_WINDOW } from '../training/evaluation/splits';
@@ -143,6 +143,38 @@ async function main(): Promise<void> {
     results.sort((x, y) => y.hr10 - x.hr10);
     for (const r of [...results.slice(0, 25), ...results.filter((r) => r.name === 'no touches')])
       console.log(`validation ${r.name.padEnd(40)} HR@10 ${(100 * r.hr10).toFixed(2)} ± ${(100 * r.se).toFixed(2)}`);
+    return;
+  }
+  if (process.argv.includes('--embedding')) {
+    // Where the embedding enters the page list: its weight chosen on validation, then every weight on
+    // test too, each by page-item popularity bucket, with the embedding rows left out for comparison.
+    const weights = [0, 0.05, 0.1, 0.25, 0.5, 1];
+    for (const [label, s] of [
+      ['validation', validation],
+      ['test', split],
+    ] as const) {
+      const prep = await prepareNextItem(s, DEFAULT_POLICY);
+      const rows: Array<[string, ReturnType<typeof rankNextItem>]> = [
+        ['without embeddings', rankNextItem(prep, DEFAULT_POLICY, { embeddings: false })],
+      ];
+      for (const embeddingWeight of weights) {
+        const policy = {
+          ...DEFAULT_POLICY,
+          placements: { ...DEFAULT_POLICY.placements, product: { ...DEFAULT_POLICY.placements.product, embeddingWeight } },
+        };
+        rows.push([`embedding weight ${embeddingWeight}`, rankNextItem(prep, policy)]);
+      }
+      for (const [name, [similar, published]] of rows)
+        for (const m of [similar, published]) {
+          const buckets = Object.entries(m.byPagePopularity)
+            .map(([b, v]) => `${b} ${(100 * v.hr10).toFixed(2)} (${v.cases})`)
+            .join(', ');
+          const cov = m.coverage === undefined ? '' : `  coverage ${m.coverage.toFixed(4)}`;
+          console.log(
+            `${label.padEnd(10)} ${name.padEnd(22)} ${m.model.padEnd(9)} HR@10 ${(100 * m.hr10).toFixed(2)} ± ${(100 * m.se.hr10).toFixed(2)}  ${buckets}${cov}`,
+          );
+        }
+    }
     return;
   }
   if (process.argv.includes('--variants')) {

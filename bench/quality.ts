@@ -1,7 +1,8 @@
 /**
  * Ranking-quality benchmark on the real datasets shipped beside the repository (never copied into
- * it): ml-100k by `loo`, the Taobao sample by `purchase` (with TAOBAO_WINDOW), exactly as
- * `recs evaluate` runs them, with the peer library's reference figures beside ours.
+ * it): ml-100k by `loo`, the Taobao sample by `purchase` (with TAOBAO_WINDOW) and by `next-item`
+ * (the product page), exactly as `recs evaluate` runs them, with the peers' reference figures
+ * beside ours.
  *
  *   npm run build && node dist/bench/quality.js [--json]
  *
@@ -10,7 +11,7 @@
 import path from 'node:path';
 import { DEFAULT_POLICY } from '../src/config/policy';
 import { readAllEvents } from '../src/ingest/reader';
-import { evaluate, type EvaluationReport } from '../training/job/evaluate';
+import { evaluate, evaluateNextItem, type EvaluationReport, type NextItemReport } from '../training/job/evaluate';
 import { type Protocol } from '../training/evaluation/protocol';
 import { TAOBAO_WINDOW } from '../training/evaluation/splits';
 import { requireSharedData } from './lib/sharedData';
@@ -63,6 +64,28 @@ export const DATASETS: BenchDataset[] = [
   },
 ];
 
+/** The next-item protocol's peers on the Taobao sample (shared/protocol_next_item.md). */
+export const NEXT_ITEM_PEERS: PeerFigure[] = [
+  { model: 'coview+pop', hr10: 0.0231, ndcg10: 0.0138 },
+  { model: 'coview+refind', hr10: 0.0629, ndcg10: 0.0338 },
+  { model: 'samecat', hr10: 0.0718, ndcg10: 0.0377 },
+];
+
+export function formatNextItem(report: NextItemReport, seconds: number): string {
+  const pct = (x: number) => (100 * x).toFixed(2).padStart(6);
+  const lines = [`taobao (next-item): ${report.cases} cases, ${report.items} items, ${seconds.toFixed(1)}s total`];
+  lines.push('model                 HR@10 %  (95% CI)          NDCG@10 %  coverage');
+  for (const r of report.results)
+    lines.push(
+      `${r.model.padEnd(20)} ${pct(r.hr10)}  [${pct(r.ci95.hr10[0])}, ${pct(r.ci95.hr10[1])}]  ${pct(r.ndcg10)}     ${r.coverage === undefined ? '' : r.coverage.toFixed(4)}`,
+    );
+  for (const p of NEXT_ITEM_PEERS) lines.push(`${`peer: ${p.model}`.padEnd(20)} ${pct(p.hr10!)}                    ${pct(p.ndcg10!)}`);
+  const best = Math.max(...NEXT_ITEM_PEERS.map((p) => p.hr10!));
+  for (const r of report.results)
+    lines.push(`${r.model} / best peer (HR@10): ${pct(r.hr10).trim()} / ${pct(best).trim()} = ${(r.hr10 / best).toFixed(2)}x`);
+  return lines.join('\n');
+}
+
 const f4 = (x: number | undefined): string => (x === undefined ? '     -' : x.toFixed(4));
 const f2 = (x: number | undefined): string => (x === undefined ? '    -' : x.toFixed(2).padStart(5));
 
@@ -110,7 +133,16 @@ async function main(): Promise<void> {
     reports.push(report);
     if (!json) process.stdout.write(`${formatReport(d, report, seconds)}\n\n`);
   }
-  if (json) process.stdout.write(`${JSON.stringify(reports, null, 2)}\n`);
+  // The product page on the Taobao sample (its file was read above).
+  const t0 = process.hrtime.bigint();
+  const taobao = await readAllEvents(files[DATASETS.findIndex((d) => d.name === 'taobao')], 'taobao');
+  const nextItem = await evaluateNextItem(taobao.events, taobao.items, {
+    dataset: 'UserBehavior.csv',
+    policy: DEFAULT_POLICY,
+    window: TAOBAO_WINDOW,
+  });
+  if (!json) process.stdout.write(`${formatNextItem(nextItem, Number(process.hrtime.bigint() - t0) / 1e9)}\n`);
+  if (json) process.stdout.write(`${JSON.stringify([...reports, nextItem], null, 2)}\n`);
 }
 
 if (require.main === module) {

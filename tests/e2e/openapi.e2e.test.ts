@@ -14,7 +14,7 @@ import { validateOpenApi } from '../helpers/openapi';
 const TOKEN = 'openapi-operator';
 const API_KEY = 'openapi-storefront';
 
-/** SPEC's HTTP table (the `placement` and `cart` parameters arrive with the product-page issue). */
+/** SPEC's HTTP table. */
 const SPEC_ROUTES = [
   'get /v1/users/{userId}/recommendations',
   'get /v1/items/{itemId}/similar',
@@ -97,6 +97,11 @@ describe('OpenAPI document (real PostgreSQL + Redis)', () => {
     };
     const limit = recs.parameters.find((p) => p.name === 'limit' && p.in === 'query')!;
     expect(limit.schema.maximum).toBe(100);
+    // SPEC's placement parameters: the enum of placements, the page's item and the cart.
+    const query = new Set(recs.parameters.filter((p) => p.in === 'query').map((p) => p.name));
+    for (const name of ['placement', 'context', 'cart', 'category', 'exclude']) expect(query).toContain(name);
+    const placement = recs.parameters.find((p) => p.name === 'placement')!;
+    expect(JSON.stringify(placement.schema)).toContain('"enum":["home","product","cart"]');
     const events = JSON.stringify(doc.paths['/v1/events'].post);
     expect(events).toContain('"maxItems":1000');
     expect(events).toContain('"purchase"');
