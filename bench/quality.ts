@@ -74,11 +74,15 @@ export const NEXT_ITEM_PEERS: PeerFigure[] = [
 export function formatNextItem(report: NextItemReport, seconds: number): string {
   const pct = (x: number) => (100 * x).toFixed(2).padStart(6);
   const lines = [`taobao (next-item): ${report.cases} cases, ${report.items} items, ${seconds.toFixed(1)}s total`];
-  lines.push('model                 HR@10 %  (95% CI)          NDCG@10 %  coverage');
-  for (const r of report.results)
+  lines.push('model                 HR@10 %  (95% CI)          NDCG@10 %  coverage  HR@10 vs published % (95% CI)');
+  for (const r of report.results) {
+    const vs = r.vsPublished
+      ? `${pct(r.vsPublished.hr10.diff)} [${pct(r.vsPublished.hr10.ci95[0])}, ${pct(r.vsPublished.hr10.ci95[1])}]`
+      : '';
     lines.push(
-      `${r.model.padEnd(20)} ${pct(r.hr10)}  [${pct(r.ci95.hr10[0])}, ${pct(r.ci95.hr10[1])}]  ${pct(r.ndcg10)}     ${r.coverage === undefined ? '' : r.coverage.toFixed(4)}`,
+      `${r.model.padEnd(20)} ${pct(r.hr10)}  [${pct(r.ci95.hr10[0])}, ${pct(r.ci95.hr10[1])}]  ${pct(r.ndcg10)}     ${(r.coverage === undefined ? '' : r.coverage.toFixed(4)).padEnd(8)}  ${vs}`,
     );
+  }
   for (const p of NEXT_ITEM_PEERS) lines.push(`${`peer: ${p.model}`.padEnd(20)} ${pct(p.hr10!)}                    ${pct(p.ndcg10!)}`);
   const best = Math.max(...NEXT_ITEM_PEERS.map((p) => p.hr10!));
   for (const r of report.results)
@@ -92,14 +96,21 @@ const f2 = (x: number | undefined): string => (x === undefined ? '    -' : x.toF
 export function formatReport(d: BenchDataset, report: EvaluationReport, seconds: number): string {
   const lines: string[] = [];
   lines.push(`${d.name} (${d.protocol}): ${report.users} users, ${report.items} items, ${seconds.toFixed(1)}s total`);
-  lines.push('model              HR@10   NDCG@10  HR@20   NDCG@20  fit s  recommend s');
+  lines.push(
+    'model              HR@10   (95% CI)          NDCG@10 (95% CI)          HR@20   NDCG@20  fit s  recommend s  vs published: HR@10, NDCG@10 (95% CI)',
+  );
+  const ci = (i: [number, number]) => `[${i[0].toFixed(4)}, ${i[1].toFixed(4)}]`;
+  const diff = (d: { diff: number; ci95: [number, number] }) => `${d.diff >= 0 ? '+' : ''}${d.diff.toFixed(4)} ${ci(d.ci95)}`;
   for (const r of report.results) {
+    const vs = r.vsPublished ? `${diff(r.vsPublished.hr10)}, ${diff(r.vsPublished.ndcg10)}` : '';
     lines.push(
-      `${r.model.padEnd(18)} ${f4(r.hr10)}  ${f4(r.ndcg10)}   ${f4(r.hr20)}  ${f4(r.ndcg20)}  ${f2(r.fitSeconds)}  ${f2(r.recommendSeconds)}`,
+      `${r.model.padEnd(18)} ${f4(r.hr10)} ${ci(r.ci95.hr10)}  ${f4(r.ndcg10)} ${ci(r.ci95.ndcg10)}  ${f4(r.hr20)}  ${f4(r.ndcg20)}  ${f2(r.fitSeconds)}  ${f2(r.recommendSeconds)}       ${vs}`,
     );
   }
   for (const p of d.peers) {
-    lines.push(`${`peer: ${p.model}`.padEnd(18)} ${f4(p.hr10)}  ${f4(p.ndcg10)}        -       -      -      -`);
+    lines.push(
+      `${`peer: ${p.model}`.padEnd(18)} ${f4(p.hr10)}                    ${f4(p.ndcg10)}                     -       -      -      -`,
+    );
   }
   const published = report.results.find((r) => r.model === 'published');
   const best = Math.max(...d.peers.map((p) => p[d.metric] ?? 0));

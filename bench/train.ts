@@ -290,7 +290,7 @@ async function runSize(servers: Servers, label: string, events: number, policy: 
     enter('load');
     const ds = await loadDataset(db, {});
     enter('holdout');
-    const holdout = await evaluateHoldout(carveHoldout(ds, policy), policy);
+    const { results: holdout } = await evaluateHoldout(carveHoldout(ds, policy), policy);
     const held = holdout.published!;
     notes.push(`holdout published HR@10 ${held.hr10.toFixed(4)} NDCG@10 ${held.ndcg10.toFixed(4)} on ${held.users} users`);
     const version = newVersionId();

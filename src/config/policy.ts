@@ -243,11 +243,17 @@ export const policySchema = z
       .strict(),
     gate: z
       .object({
-        /** Relative NDCG@10 loss against the live version that the quality gate still accepts. */
-        tolerance: z.number().min(0).max(1),
         /**
-         * Relative NDCG@10 drop against the live version's recorded holdout metric (other data) that
-         * is still accepted; wider than `tolerance` because the data moved too.
+         * Relative NDCG@10 loss against the live version the gate still accepts: the one-sided 95%
+         * lower bound of the paired difference must stay above -tolerance x live's NDCG@10 (on a
+         * holdout below minCases, the point figures are compared instead).
+         */
+        tolerance: z.number().min(0).max(1),
+        /** Holdout cases needed for the significance rule; below it the gate applies the tolerance rule and says so. */
+        minCases: z.number().int().min(2),
+        /**
+         * Relative NDCG@10 drop against the live version's recorded holdout metric that is still
+         * accepted when that record has no interval (versions recorded before intervals).
          */
         driftTolerance: z.number().min(0).max(1),
       })
@@ -381,7 +387,7 @@ export const DEFAULT_POLICY: Policy = {
   experiments: [],
   experiment: null,
   feedback: { clickAttributionSeconds: 24 * 3600, countersTtlSeconds: 90 * 24 * 3600, flushSeconds: 30 },
-  gate: { tolerance: 0.02, driftTolerance: 0.3 },
+  gate: { tolerance: 0.02, minCases: 100, driftTolerance: 0.3 },
   cache: {
     previousVersionTtlSeconds: 3 * 24 * 3600,
     stagingTtlSeconds: 6 * 3600,

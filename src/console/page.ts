@@ -143,6 +143,9 @@ const SCRIPT = String.raw`
   function show(el, on) { el.classList.toggle('hidden', !on); }
 
   // ---- formatting ----
+  function diffText(d) {
+    return (d.diff >= 0 ? '+' : '') + d.diff.toFixed(4) + ' (95% CI ' + d.ci95[0].toFixed(4) + ' to ' + d.ci95[1].toFixed(4) + ', one-sided lower bound ' + d.lower.toFixed(4) + ')';
+  }
   function num(x, digits) {
     if (x === null || x === undefined || typeof x !== 'number' || !isFinite(x)) return '–';
     return x.toFixed(digits === undefined ? 3 : digits);
@@ -309,9 +312,14 @@ const SCRIPT = String.raw`
         else {
           gateCell = h('div', null,
             h('span', { class: 'badge ' + (gate.passed ? 'good' : 'bad') }, gate.passed ? (gate.forced ? 'forced' : 'passed') : 'refused'),
-            gate.paired ? h('div', { class: 'muted', style: { 'font-size': '12px', 'margin-top': '3px' } },
+            gate.rule ? h('div', { class: 'muted', testid: 'gate-rule', style: { 'font-size': '12px', 'margin-top': '3px' } },
+              (gate.rule === 'significance' ? 'significance rule' : 'tolerance rule (holdout below the minimum)') + ' on ' + intf(gate.cases) + ' cases') : null,
+            gate.paired ? h('div', { class: 'muted', testid: 'gate-paired', style: { 'font-size': '12px', 'margin-top': '3px' } },
               'paired vs ' + gate.paired.liveVersion + ' on ' + gate.paired.cases + ' cases: NDCG@10 ' +
-              num(gate.paired.candidate && gate.paired.candidate.ndcg10) + ' vs ' + num(gate.paired.live && gate.paired.live.ndcg10)) : null,
+              num(gate.paired.candidate && gate.paired.candidate.ndcg10) + ' vs ' + num(gate.paired.live && gate.paired.live.ndcg10) +
+              (gate.paired.difference ? ', difference ' + diffText(gate.paired.difference) : '')) : null,
+            gate.vsPopular ? h('div', { class: 'muted', testid: 'gate-popular', style: { 'font-size': '12px', 'margin-top': '3px' } },
+              'vs popularity: NDCG@10 difference ' + diffText(gate.vsPopular)) : null,
             (gate.reasons || []).length ? h('ul', { style: { margin: '4px 0 0', 'padding-left': '18px', 'font-size': '12px' } },
               gate.reasons.map(function (r) { return h('li', null, r); })) : null);
         }

@@ -16,6 +16,16 @@ export interface HoldoutMetrics {
   users: number;
   fitSeconds: number;
   recommendSeconds: number;
+  /** Bootstrap 95% intervals over the holdout cases (absent in versions recorded before them). */
+  ci95?: { hr10: [number, number]; ndcg10: [number, number] };
+}
+
+/** A paired difference over the same holdout cases (a minus b, NDCG@10), from a bootstrap over cases. */
+export interface GateDifference {
+  diff: number;
+  ci95: [number, number];
+  /** Lower bound of the one-sided 95% interval. */
+  lower: number;
 }
 
 export type HoldoutModel = 'popular' | 'itemcf' | 'published';
@@ -35,13 +45,26 @@ export interface PairedComparison {
   live: GateMetric;
   /** True when the live version's policy equals the candidate's (the live side was not refitted). */
   samePolicy: boolean;
+  /** Candidate minus live on those cases (the significance rule; absent under the tolerance rule). */
+  difference?: GateDifference;
 }
 
 export interface GateDecision {
   passed: boolean;
   forced: boolean;
   reasons: string[];
+  /**
+   * `significance`: paired bootstrap over the holdout cases; `tolerance`: the holdout was below
+   * `gate.minCases` (or has no per-case ranks), so point figures were compared with the tolerance.
+   */
+  rule?: 'significance' | 'tolerance';
+  /** Holdout cases the decision was made on. */
+  cases?: number;
+  /** One line saying what was decided and on what figures (printed by `recs train`, shown by the console). */
+  summary?: string;
   paired?: PairedComparison;
+  /** Candidate minus popularity on the same cases (the significance rule). */
+  vsPopular?: GateDifference;
 }
 
 export interface VersionMetrics {

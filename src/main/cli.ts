@@ -12,6 +12,7 @@ import { serve } from './server';
 import { demo } from './demo';
 import { IMPORT_FORMATS, type ImportFormat } from '../ingest/formats';
 import type { TrainReport } from '../../training/job/pipeline';
+import type { HoldoutMetrics } from '../contracts/versionRecord';
 // Each command loads what it runs (`await import` below): the importer, the sample generator and
 // the training pipeline (TF.js, mathjs, cli-progress) stay out of the serving process's heap, where
 // every young-generation GC would pay for them.
@@ -45,23 +46,31 @@ function printTrainReport(report: TrainReport, json: boolean): void {
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     return;
   }
-  const holdout = (report.metrics.holdout ?? {}) as Record<string, { hr10: number; ndcg10: number }>;
+  const holdout = (report.metrics.holdout ?? {}) as Record<string, HoldoutMetrics>;
   const lines = [
     `version ${report.version}: ${report.status}`,
     `  events ${report.events}, users ${report.users}, items ${report.items}`,
     `  segments ${Object.entries(report.segments)
       .map(([k, v]) => `${k}=${v}`)
       .join(' ')}`,
-    ...Object.entries(holdout).map(([m, r]) => `  holdout ${m.padEnd(10)} HR@10 ${r.hr10.toFixed(4)}  NDCG@10 ${r.ndcg10.toFixed(4)}`),
+    ...Object.entries(holdout).map(
+      ([m, r]) =>
+        `  holdout ${m.padEnd(10)} HR@10 ${r.hr10.toFixed(4)}  NDCG@10 ${r.ndcg10.toFixed(4)}` +
+        (r.ci95 ? ` [${r.ci95.ndcg10[0].toFixed(4)}, ${r.ci95.ndcg10[1].toFixed(4)}] on ${r.users} cases` : ''),
+    ),
     `  timings ${Object.entries(report.timings)
       .filter(([k]) => !k.includes('.'))
       .map(([k, v]) => `${k}=${v.toFixed(2)}s`)
       .join(' ')}`,
   ];
+  if (report.gate?.summary) lines.push(`  gate: ${report.gate.summary}`);
   if (report.gate?.paired) {
     const p = report.gate.paired;
     lines.push(
-      `  gate: vs live ${p.liveVersion}${p.samePolicy ? ' (same policy)' : ''} on ${p.cases} holdout cases: candidate NDCG@10 ${p.candidate.ndcg10.toFixed(4)}, live ${p.live.ndcg10.toFixed(4)}`,
+      `  gate: vs live ${p.liveVersion}${p.samePolicy ? ' (same policy)' : ''} on ${p.cases} holdout cases: candidate NDCG@10 ${p.candidate.ndcg10.toFixed(4)}, live ${p.live.ndcg10.toFixed(4)}` +
+        (p.difference
+          ? `, paired difference ${p.difference.diff.toFixed(4)} (95% CI [${p.difference.ci95[0].toFixed(4)}, ${p.difference.ci95[1].toFixed(4)}], one-sided lower bound ${p.difference.lower.toFixed(4)})`
+          : ''),
     );
   }
   if (report.gate && report.gate.reasons.length) {
@@ -199,10 +208,15 @@ export function buildProgram(): Command {
         }
         const pct = (x: number) => (100 * x).toFixed(2);
         process.stdout.write(`${report.dataset} next-item: ${report.cases} cases, ${report.users} users, ${report.items} items\n`);
-        process.stdout.write('model       HR@10 % (95% CI)        NDCG@10 %  MRR@20 %  clustered SE  coverage\n');
+        process.stdout.write(
+          'model       HR@10 % (95% CI)        NDCG@10 %  MRR@20 %  clustered SE  coverage  HR@10 vs published (95% CI)\n',
+        );
         for (const r of report.results) {
+          const vs = r.vsPublished
+            ? `${pct(r.vsPublished.hr10.diff)} [${pct(r.vsPublished.hr10.ci95[0])}, ${pct(r.vsPublished.hr10.ci95[1])}]`
+            : '';
           process.stdout.write(
-            `${r.model.padEnd(11)} ${pct(r.hr10)} [${pct(r.ci95.hr10[0])}, ${pct(r.ci95.hr10[1])}]   ${pct(r.ndcg10)}      ${pct(r.mrr20)}      ${pct(r.clusteredSe.hr10)}          ${r.coverage === undefined ? '' : r.coverage.toFixed(4)}\n`,
+            `${r.model.padEnd(11)} ${pct(r.hr10)} [${pct(r.ci95.hr10[0])}, ${pct(r.ci95.hr10[1])}]   ${pct(r.ndcg10)}      ${pct(r.mrr20)}      ${pct(r.clusteredSe.hr10)}          ${(r.coverage === undefined ? '' : r.coverage.toFixed(4)).padEnd(8)}  ${vs}\n`,
           );
           for (const [bucket, b] of Object.entries(r.byPagePopularity))
             process.stdout.write(`  page items with ${bucket}: ${b.cases} cases, HR@10 ${pct(b.hr10)}%\n`);
@@ -215,12 +229,19 @@ export function buildProgram(): Command {
         return;
       }
       process.stdout.write(`${result.dataset} ${result.protocol}: ${result.users} users, ${result.items} items\n`);
-      process.stdout.write('model          HR@10   NDCG@10  HR@20   NDCG@20  fit(s)  rec(s)\n');
+      process.stdout.write(
+        'model          HR@10  (95% CI)           NDCG@10 (95% CI)           HR@20   NDCG@20  fit(s)  rec(s)  NDCG@10 vs published (95% CI)\n',
+      );
+      const ci = (i: [number, number]) => `[${i[0].toFixed(4)}, ${i[1].toFixed(4)}]`;
       for (const r of result.results) {
+        const vs = r.vsPublished
+          ? `${r.vsPublished.ndcg10.diff >= 0 ? '+' : ''}${r.vsPublished.ndcg10.diff.toFixed(4)} ${ci(r.vsPublished.ndcg10.ci95)}`
+          : '';
         process.stdout.write(
-          `${r.model.padEnd(14)} ${r.hr10.toFixed(4)}  ${r.ndcg10.toFixed(4)}   ${r.hr20.toFixed(4)}  ${r.ndcg20.toFixed(4)}   ${r.fitSeconds.toFixed(2)}    ${r.recommendSeconds.toFixed(2)}\n`,
+          `${r.model.padEnd(14)} ${r.hr10.toFixed(4)} ${ci(r.ci95.hr10)}  ${r.ndcg10.toFixed(4)} ${ci(r.ci95.ndcg10)}  ${r.hr20.toFixed(4)}  ${r.ndcg20.toFixed(4)}   ${r.fitSeconds.toFixed(2)}    ${r.recommendSeconds.toFixed(2)}  ${vs}\n`,
         );
       }
+      process.stdout.write(`${result.users} cases; intervals: bootstrap over cases (1,000 resamples, fixed seed)\n`);
     });
 
   program

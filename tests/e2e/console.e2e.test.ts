@@ -55,6 +55,8 @@ describe('operator console (real stores, headless Chromium)', () => {
     await fs.promises.writeFile(
       policyFile,
       JSON.stringify({
+        // The sample's holdout is small: let the gate's significance rule run on it.
+        gate: { minCases: 20 },
         experiment: {
           name: 'console-e2e',
           salt: 'console',
@@ -76,6 +78,10 @@ describe('operator console (real stores, headless Chromium)', () => {
     expect(report.rejected).toBe(0);
     const trained = await stack.train();
     expect(trained.status).toBe('live');
+    // A second night on the same data: its gate compares it with the first, case by case.
+    const second = await stack.train();
+    expect(second.status).toBe('live');
+    expect(second.gate?.rule).toBe('significance');
     await stack.rt.live.start();
 
     server = createHttpServer(stack.app);
@@ -148,6 +154,15 @@ describe('operator console (real stores, headless Chromium)', () => {
     const liveRow = page.locator(`[data-testid="model-row"][data-version="${models.live}"]`);
     expect(await liveRow.getByTestId('live-badge').isVisible()).toBe(true);
     await expect(page.getByTestId('live-version').textContent()).resolves.toBe(models.live);
+    // The live version's gate decision with its intervals: the rule, the paired difference to the
+    // version it replaced, and the difference to popularity.
+    expect(await liveRow.getByTestId('gate-rule').textContent()).toMatch(/^significance rule on \d+ cases$/);
+    expect(await liveRow.getByTestId('gate-paired').textContent()).toMatch(
+      /^paired vs v\S+ on \d+ cases: NDCG@10 \d\.\d{3} vs \d\.\d{3}, difference \+0\.0000 \(95% CI 0\.0000 to 0\.0000, one-sided lower bound 0\.0000\)$/,
+    );
+    expect(await liveRow.getByTestId('gate-popular').textContent()).toMatch(
+      /^vs popularity: NDCG@10 difference \+0\.\d{4} \(95% CI 0\.\d{4} to 0\.\d{4}, one-sided lower bound 0\.\d{4}\)$/,
+    );
     // The token is kept for this tab only.
     expect(await page.evaluate(() => Object.values((globalThis as unknown as InPage).sessionStorage))).toContain(TOKEN);
   });

@@ -9,6 +9,16 @@ import type { TestCase } from './splits';
 /** Length of the completed lists scored (HR/NDCG at 10 and 20). */
 export const K_MAX = 20;
 
+/** Mean HR and NDCG at 10 and 20 over the cases, and each case's rank (case order). */
+export interface CaseMetrics {
+  hr10: number;
+  ndcg10: number;
+  hr20: number;
+  ndcg20: number;
+  /** Per case, its 1-based rank in the completed top 20 (0: outside). */
+  ranks: Int32Array;
+}
+
 /** HR and NDCG at K from a 1-based rank (0 = not ranked within the list). */
 export function hitAndNdcg(rank: number, k: number): { hr: number; ndcg: number } {
   if (rank < 1 || rank > k) return { hr: 0, ndcg: 0 };
@@ -24,6 +34,8 @@ export class Scorer {
   private readonly mark: Int32Array;
   private stamp = 0;
   sums = { hr10: 0, ndcg10: 0, hr20: 0, ndcg20: 0, n: 0 };
+  /** Every case's rank in the order added: two models (or two versions) compare case by case. */
+  readonly ranks: number[] = [];
 
   constructor(
     private readonly ds: Dataset,
@@ -70,11 +82,18 @@ export class Scorer {
     this.sums.hr20 += b.hr;
     this.sums.ndcg20 += b.ndcg;
     this.sums.n++;
+    this.ranks.push(r);
     return r;
   }
 
-  result(): { hr10: number; ndcg10: number; hr20: number; ndcg20: number } {
+  result(): CaseMetrics {
     const n = Math.max(1, this.sums.n);
-    return { hr10: this.sums.hr10 / n, ndcg10: this.sums.ndcg10 / n, hr20: this.sums.hr20 / n, ndcg20: this.sums.ndcg20 / n };
+    return {
+      hr10: this.sums.hr10 / n,
+      ndcg10: this.sums.ndcg10 / n,
+      hr20: this.sums.hr20 / n,
+      ndcg20: this.sums.ndcg20 / n,
+      ranks: Int32Array.from(this.ranks),
+    };
   }
 }

@@ -9,7 +9,7 @@ import { type EmbeddingModel, recommendItems } from '../models/embedding/model';
 import { fitModel, fitPopularity, type FitOptions } from '../ranking/fit';
 import type { RankParams } from '../ranking/params';
 import type { RankedList } from '../ranking/ranker';
-import { K_MAX, Scorer } from './metrics';
+import { type CaseMetrics, K_MAX, Scorer } from './metrics';
 import { scoreCases } from './scoreCases';
 import type { Split } from './splits';
 
@@ -24,6 +24,8 @@ export interface ModelResult {
   ndcg20: number;
   fitSeconds: number;
   recommendSeconds: number;
+  /** Per case, its 1-based rank in the completed top 20 (0: outside), in the split's case order. */
+  ranks: Int32Array;
 }
 
 const seconds = (t0: bigint): number => Number(process.hrtime.bigint() - t0) / 1e9;
@@ -45,7 +47,7 @@ export function evaluateSplit(
   for (const name of models) {
     let t0 = process.hrtime.bigint();
     let fitSeconds: number;
-    let score: () => ReturnType<Scorer['result']>;
+    let score: () => CaseMetrics;
     if (name === 'popular') {
       const { popularity } = fitPopularity(train, policy, fit);
       const scores = new Float32Array(popularity.order.length);

@@ -28,6 +28,8 @@ export interface NextItemResult extends NextItemMetrics {
   coverage?: number;
   fitSeconds: number;
   recommendSeconds: number;
+  /** Per case, its 1-based rank within the top 20 (0: outside), in the split's case order. */
+  ranks: Int32Array;
 }
 
 /** 1-based rank of `target` among the top 20: the list, then every other item by index (their score is 0). */
@@ -141,6 +143,7 @@ export function rankNextItem(ctx: NextItemContext, policy: Policy, opts: { embed
     coverage: withEvents ? covered / withEvents : 0,
     fitSeconds,
     recommendSeconds: Number(process.hrtime.bigint() - t1) / 1e9,
+    ranks: similarRanks,
   };
 
   // `published`: the product placement for the case's shopper.
@@ -170,11 +173,7 @@ export function rankNextItem(ctx: NextItemContext, policy: Policy, opts: { embed
     byPagePopularity: bucketsOf(publishedRanks),
     fitSeconds,
     recommendSeconds: Number(process.hrtime.bigint() - t1) / 1e9,
+    ranks: publishedRanks,
   };
   return [similar, published];
-}
-
-/** A 95% interval from a mean and its standard error. */
-export function interval(mean: number, se: number): [number, number] {
-  return [mean - 1.959963984540054 * se, mean + 1.959963984540054 * se];
 }

@@ -7,7 +7,7 @@ import { Ranker } from '../ranking/ranker';
 import type { ExcludeMode, RankModel } from '../ranking/ranker';
 import { parallelRanking, type PortableModel, portableModel } from '../ranking/portable';
 import { parallelForSync, sharedArray, trainThreads } from '../parallel/pool';
-import { Scorer } from './metrics';
+import { type CaseMetrics, Scorer } from './metrics';
 import type { Split, TestCase } from './splits';
 
 /** Cases per chunk when scoring. */
@@ -43,12 +43,7 @@ export function rankCasesJob(d: RankCasesData): (chunk: number) => void {
  * the split's cases: exactly what adding every case's ranked list to a Scorer in case order gives,
  * computed on all threads at scale.
  */
-export function scoreCases(
-  split: Split,
-  model: RankModel,
-  k: number,
-  fill = true,
-): { hr10: number; ndcg10: number; hr20: number; ndcg20: number } {
+export function scoreCases(split: Split, model: RankModel, k: number, fill = true): CaseMetrics {
   const scorer = new Scorer(split.train, split.exclude);
   const threads = trainThreads();
   if (!parallelRanking(model, threads) || split.cases.length < 2 * CASE_CHUNK) {

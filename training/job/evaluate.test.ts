@@ -155,3 +155,42 @@ describe('per-run tuning of the published blend', () => {
     expect(cf(tuned).ndcg10).toBeCloseTo(cf(untuned).ndcg10, 12);
   });
 });
+
+describe('statistics in the report (SPEC: cases, ci95, vsPublished)', () => {
+  // 80 shoppers over 40 items in 4 clusters: enough cases for intervals that are not degenerate.
+  const events: StoreEvent[] = [];
+  for (let u = 0; u < 80; u++) {
+    const cluster = u % 4;
+    for (let k = 0; k < 6; k++) events.push(ev(`u${u}`, `i${cluster * 10 + ((u + k * 3) % 10)}`, 'view', 1 + k + u * 0.001));
+  }
+  const items = catalogue(Array.from({ length: 40 }, (_, i) => `i${i}`));
+
+  it('every entry has its cases and intervals containing its value; others carry the paired difference to published', async () => {
+    const report = await evaluate(events, items, 'loo', { policy });
+    const published = report.results.find((r) => r.model === 'published')!;
+    expect(published.vsPublished).toBeUndefined();
+    for (const r of report.results) {
+      expect(r.cases).toBe(report.users);
+      for (const m of ['hr10', 'ndcg10'] as const) {
+        expect(r.ci95[m][0]).toBeLessThanOrEqual(r[m]);
+        expect(r.ci95[m][1]).toBeGreaterThanOrEqual(r[m]);
+        if (r.model === 'published') continue;
+        const d = r.vsPublished![m];
+        expect(d.diff).toBe(r[m] - published[m]);
+        expect(d.ci95[0]).toBeLessThanOrEqual(d.diff);
+        expect(d.ci95[1]).toBeGreaterThanOrEqual(d.diff);
+      }
+    }
+    // Popularity is far below the clusters' neighbours here: its whole interval is below 0.
+    const popular = report.results.find((r) => r.model === 'popular')!;
+    expect(popular.vsPublished!.hr10.ci95[1]).toBeLessThan(0);
+    // No per-case ranks in the printed report.
+    expect(JSON.stringify(report)).not.toContain('ranks');
+  });
+
+  it('prints the same JSON twice (fixed bootstrap seed)', async () => {
+    const strip = (r: Awaited<ReturnType<typeof evaluate>>) =>
+      JSON.stringify(r.results.map(({ fitSeconds: _f, recommendSeconds: _r, ...m }) => m));
+    expect(strip(await evaluate(events, items, 'loo', { policy }))).toBe(strip(await evaluate(events, items, 'loo', { policy })));
+  });
+});

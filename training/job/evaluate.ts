@@ -13,7 +13,8 @@ import type { Protocol } from '../evaluation/protocol';
 import { splitLoo, splitPurchase } from '../evaluation/splits';
 import { publishedRecipe } from '../recipe';
 import { splitNextItem, type NextItemSplit } from '../evaluation/nextItem';
-import { evaluateNextItem as scoreNextItem, interval, type NextItemResult } from '../evaluation/nextItemModels';
+import { evaluateNextItem as scoreNextItem, type NextItemResult } from '../evaluation/nextItemModels';
+import { type Interval, type PairedDifference, rankDifferences, rankIntervals } from '../evaluation/statistics';
 
 export interface EvaluateOptions {
   /** Name printed as `dataset` (usually the file name). */
@@ -33,6 +34,16 @@ export interface EvaluateOptions {
   log?: (msg: string) => void;
 }
 
+/** One model's figures as `recs evaluate --json` prints them (SPEC): the means, cases, intervals. */
+export interface EvaluatedModel extends Omit<ModelResult, 'ranks'> {
+  /** Cases scored. */
+  cases: number;
+  /** Bootstrap 95% intervals over cases (fixed seed). */
+  ci95: { hr10: Interval; ndcg10: Interval };
+  /** Paired difference to `published` on the same cases (every model but `published`). */
+  vsPublished?: { hr10: PairedDifference; ndcg10: PairedDifference };
+}
+
 export interface EvaluationReport {
   dataset: string;
   protocol: Protocol;
@@ -40,7 +51,26 @@ export interface EvaluationReport {
   users: number;
   /** Catalogue size (every item in the file). */
   items: number;
-  results: ModelResult[];
+  results: EvaluatedModel[];
+}
+
+/** Adds cases, intervals and the paired difference to `published` (SPEC's statistics fields); drops the ranks. */
+export function withStatistics<R extends { model: string; ranks: ArrayLike<number> }>(
+  results: R[],
+): Array<
+  Omit<R, 'ranks'> & {
+    cases: number;
+    ci95: { hr10: Interval; ndcg10: Interval };
+    vsPublished?: { hr10: PairedDifference; ndcg10: PairedDifference };
+  }
+> {
+  const published = results.find((r) => r.model === 'published');
+  return results.map(({ ranks, ...rest }) => ({
+    ...rest,
+    cases: ranks.length,
+    ci95: rankIntervals(ranks),
+    ...(published && rest.model !== 'published' ? { vsPublished: rankDifferences(ranks, published.ranks) } : {}),
+  }));
 }
 
 export interface NextItemReport {
@@ -50,7 +80,13 @@ export interface NextItemReport {
   items: number;
   cases: number;
   diagnostics: NextItemSplit['diagnostics'];
-  results: Array<NextItemResult & { ci95: { hr10: [number, number]; ndcg10: [number, number] } }>;
+  results: Array<
+    Omit<NextItemResult, 'ranks'> & {
+      cases: number;
+      ci95: { hr10: Interval; ndcg10: Interval };
+      vsPublished?: { hr10: PairedDifference; ndcg10: PairedDifference };
+    }
+  >;
 }
 
 /** `next-item` (shared/protocol_next_item.md): `similar` and `published` on the product page. */
@@ -63,10 +99,7 @@ export async function evaluateNextItem(
   const kept = opts.window ? events.filter((e) => e.ts >= opts.window!.from && e.ts <= opts.window!.to) : events;
   const split = splitNextItem(kept, items);
   opts.log?.(`next-item: ${split.cases.length} cases, ${split.train.nItems} items, ${split.diagnostics.trainingEvents} training events`);
-  const results = (await scoreNextItem(split, policy)).map((r) => ({
-    ...r,
-    ci95: { hr10: interval(r.hr10, r.se.hr10), ndcg10: interval(r.ndcg10, r.se.ndcg10) },
-  }));
+  const results = withStatistics(await scoreNextItem(split, policy));
   return {
     dataset: opts.dataset ?? 'events',
     protocol: 'next-item',
@@ -103,7 +136,7 @@ export async function evaluate(
     const t0 = process.hrtime.bigint();
     const model = embedding ?? (await fitEmbeddingFor(split.train, policy));
     const fitSeconds = embedding ? embedding.info.fitSeconds : Number(process.hrtime.bigint() - t0) / 1e9;
-    const { hr10, ndcg10, hr20, ndcg20, recommendSeconds } = scoreEmbedding(split, model);
+    const { hr10, ndcg10, hr20, ndcg20, recommendSeconds, ranks } = scoreEmbedding(split, model);
     const row: ModelResult = {
       model: 'embedding',
       hr10,
@@ -112,8 +145,15 @@ export async function evaluate(
       ndcg20,
       fitSeconds: Math.round(fitSeconds * 1e4) / 1e4,
       recommendSeconds,
+      ranks,
     };
     results.splice(results.length - 1, 0, row);
   }
-  return { dataset: opts.dataset ?? 'events', protocol, users: split.cases.length, items: split.train.nItems, results };
+  return {
+    dataset: opts.dataset ?? 'events',
+    protocol,
+    users: split.cases.length,
+    items: split.train.nItems,
+    results: withStatistics(results),
+  };
 }

@@ -4,14 +4,23 @@ import type { HoldoutMetrics, HoldoutModel, HoldoutResults } from '../../src/con
 import { evaluateSplit, MODELS } from '../evaluation/models';
 import type { Split } from '../evaluation/splits';
 import type { FitOptions } from '../ranking/fit';
+import { rankIntervals } from '../evaluation/statistics';
 import { publishedRecipe } from '../recipe';
 
-/** HR/NDCG at 10 and 20 of `popular`, `itemcf` and `published` on a holdout (evaluation/splits.ts carveHoldout). */
-export async function evaluateHoldout(holdout: Split, policy: Policy, opts: { fit?: FitOptions } = {}): Promise<HoldoutResults> {
+export interface HoldoutEvaluation {
+  /** The figures recorded with the version (means, cases, intervals). */
+  results: HoldoutResults;
+  /** Per model, each holdout case's rank (case order): the gate's paired comparisons. */
+  ranks: Partial<Record<HoldoutModel, Int32Array>>;
+}
+
+/** HR/NDCG at 10 and 20 of `popular`, `itemcf` and `published` on a holdout (evaluation/splits.ts carveHoldout), with intervals. */
+export async function evaluateHoldout(holdout: Split, policy: Policy, opts: { fit?: FitOptions } = {}): Promise<HoldoutEvaluation> {
   const recipe = await publishedRecipe(holdout.train, policy, { fit: opts.fit });
-  const results = evaluateSplit(holdout, policy, MODELS, recipe.fit, recipe.seconds);
-  const out: HoldoutResults = {};
-  for (const r of results) {
+  const evaluated = evaluateSplit(holdout, policy, MODELS, recipe.fit, recipe.seconds);
+  const results: HoldoutResults = {};
+  const ranks: HoldoutEvaluation['ranks'] = {};
+  for (const r of evaluated) {
     const metrics: HoldoutMetrics = {
       hr10: r.hr10,
       ndcg10: r.ndcg10,
@@ -20,8 +29,10 @@ export async function evaluateHoldout(holdout: Split, policy: Policy, opts: { fi
       users: holdout.cases.length,
       fitSeconds: r.fitSeconds,
       recommendSeconds: r.recommendSeconds,
+      ci95: rankIntervals(r.ranks),
     };
-    out[r.model as HoldoutModel] = metrics;
+    results[r.model as HoldoutModel] = metrics;
+    ranks[r.model as HoldoutModel] = r.ranks;
   }
-  return out;
+  return { results, ranks };
 }

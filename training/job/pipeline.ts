@@ -143,7 +143,7 @@ async function trainStages(opts: TrainOptions, time: TimeStage, timings: Record<
 
     // Carved once: the holdout evaluation and both sides of the gate score the same cases.
     const split = carveHoldout(dataset, policy);
-    const holdout = await time('evaluate', () => evaluateHoldout(split, policy));
+    const { results: holdout, ranks: holdoutRanks } = await time('evaluate', () => evaluateHoldout(split, policy));
     const trained = await time('fit', () => trainModels(dataset, policy, { version, createdAt, log: (m) => logger.info(m) }));
     Object.assign(timings, Object.fromEntries(Object.entries(trained.timings).map(([k, v]) => [`fit.${k}`, v])));
     const metrics: VersionMetrics = { ...trained.metrics, holdout };
@@ -177,16 +177,24 @@ async function trainStages(opts: TrainOptions, time: TimeStage, timings: Record<
 
     const live = await db.models.live();
     const heldOut = holdout.published;
-    const candidateMetric = heldOut ? { hr10: heldOut.hr10, ndcg10: heldOut.ndcg10 } : undefined;
-    const paired =
-      live && candidateMetric
-        ? await time('gate', () => compareWithLive(split, dataset, policy, opts.modelsDir, live.version, candidateMetric))
+    const candidateRanks = holdoutRanks.published;
+    const withLive =
+      live && heldOut && candidateRanks
+        ? await time('gate', () =>
+            compareWithLive(split, dataset, policy, opts.modelsDir, live.version, {
+              hr10: heldOut.hr10,
+              ndcg10: heldOut.ndcg10,
+              ranks: candidateRanks,
+            }),
+          )
         : null;
     const gate = decideGate({
       candidateMetrics: metrics,
       liveMetrics: live?.metrics,
-      paired,
+      paired: withLive?.comparison,
+      ...(candidateRanks ? { ranks: { candidate: candidateRanks, popular: holdoutRanks.popular, live: withLive?.liveRanks } } : {}),
       tolerance: opts.tolerance ?? policy.gate.tolerance,
+      minCases: policy.gate.minCases,
       driftTolerance: policy.gate.driftTolerance,
       force: opts.force,
     });

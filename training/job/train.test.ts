@@ -88,14 +88,22 @@ describe('trainModels', () => {
 describe('evaluateHoldout', () => {
   it('scores popular, itemcf and published on a seeded holdout, deterministically', async () => {
     const ds = build();
-    const a = await evaluateHoldout(carveHoldout(ds, policy), policy);
-    const b = await evaluateHoldout(carveHoldout(ds, policy), policy);
+    const { results: a, ranks } = await evaluateHoldout(carveHoldout(ds, policy), policy);
+    const { results: b } = await evaluateHoldout(carveHoldout(ds, policy), policy);
     expect(Object.keys(a)).toEqual(['popular', 'itemcf', 'published']);
     expect(a.published!.users).toBe(Math.round(0.2 * 50));
     for (const k of ['popular', 'itemcf', 'published'] as const) {
       expect(a[k]!.hr10).toBe(b[k]!.hr10);
       expect(a[k]!.ndcg10).toBe(b[k]!.ndcg10);
       expect(a[k]!.ndcg10).toBeLessThanOrEqual(a[k]!.hr10);
+      // Intervals are recorded, seeded (identical twice) and contain the figure.
+      expect(a[k]!.ci95).toEqual(b[k]!.ci95);
+      expect(a[k]!.ci95!.ndcg10[0]).toBeLessThanOrEqual(a[k]!.ndcg10);
+      expect(a[k]!.ci95!.ndcg10[1]).toBeGreaterThanOrEqual(a[k]!.ndcg10);
+      // Per-case ranks are kept for the gate: one per case, and HR@10 is their share within 10.
+      const r = ranks[k]!;
+      expect(r).toHaveLength(a[k]!.users);
+      expect(Array.from(r).filter((x) => x >= 1 && x <= 10).length / r.length).toBeCloseTo(a[k]!.hr10, 12);
     }
   });
 });

@@ -73,6 +73,12 @@ describe('annNeighbours (USearch HNSW)', () => {
     for (let i = 0; i < N_ITEMS; i++) expect(nb.indptr[i + 1]).toBeGreaterThanOrEqual(nb.indptr[i]);
   });
 
+  it('gives the same neighbours on every run (the graph does not depend on thread scheduling)', () => {
+    const again = annNeighbours(model, K, identity(N_ITEMS));
+    expect(Array.from(again.indices)).toEqual(Array.from(nb.indices));
+    expect(Array.from(again.scores)).toEqual(Array.from(nb.scores));
+  });
+
   it('has mean recall@10 of at least 0.95 against the exact cosine top-10', () => {
     let recall = 0;
     let rows = 0;

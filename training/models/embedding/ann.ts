@@ -7,7 +7,6 @@
 import { Index, MetricKind } from 'usearch';
 import type { Csr } from '../../../src/contracts/versionMeta';
 import { TopK } from '../../data/topk';
-import { trainThreads } from '../../parallel/pool';
 import type { EmbeddingModel } from './model';
 
 export interface AnnParams {
@@ -35,7 +34,10 @@ export function annNeighbours(model: EmbeddingModel, k: number, tieRank: ArrayLi
   const vectors = new Float32Array(present.length * dim);
   present.forEach((i, r) => vectors.set(itemFactors.subarray(i * dim, (i + 1) * dim), r * dim));
   const keys = BigUint64Array.from(present, (i) => BigInt(i));
-  const threads = trainThreads();
+  // One thread: HNSW insertion on several threads builds a different graph each run, and the
+  // neighbours (so the published lists) must not depend on the run. Searching takes the threads
+  // the index was built with.
+  const threads = 1;
   const index = new Index({
     dimensions: dim,
     metric: MetricKind.Cos,
