@@ -23,7 +23,8 @@ export interface ParamScore {
 /** Scores one RankParams setting on a split with parts already fitted on split.train. */
 export function scoreParams(split: Split, fitted: FittedModel, params: RankParams, k = 20): ParamScore {
   // Every case ranked exactly as `new Ranker(model).rank(user, k, exclude, true)`; on all threads at scale.
-  return scoreCases(split, { ...fitted.model, params }, k);
+  const { hr10, ndcg10, hr20, ndcg20 } = scoreCases(split, { ...fitted.model, params }, k);
+  return { hr10, ndcg10, hr20, ndcg20 };
 }
 
 /** The search's noise guard for `cases` validation cases: two more hits' worth, at least 0.002. */
