@@ -8,6 +8,7 @@ import { itemCfRowsJob, type ItemCfRowsData } from './models/itemcf';
 import { rankCasesJob, type RankCasesData } from './evaluation/scoreCases';
 import { userListsJob, type UserListsData } from './ranking/parallelLists';
 import { alsRowsJob, type AlsRowsData } from './models/embedding/als';
+import { annSearchJob, type AnnSearchData } from './models/embedding/ann';
 
 type SyncJob = (data: never) => (chunk: number) => void;
 type AsyncJob = (data: never) => { value: unknown; transfer?: ArrayBuffer[] };
@@ -16,6 +17,7 @@ const SYNC: Record<string, SyncJob> = {
   'itemcf-rows': itemCfRowsJob as (d: ItemCfRowsData) => (chunk: number) => void,
   'rank-cases': rankCasesJob as (d: RankCasesData) => (chunk: number) => void,
   'als-rows': alsRowsJob as (d: AlsRowsData) => (chunk: number) => void,
+  'ann-search': annSearchJob as (d: AnnSearchData) => (chunk: number) => void,
 };
 const ASYNC: Record<string, AsyncJob> = {
   'user-lists': userListsJob as (d: UserListsData) => { value: unknown; transfer?: ArrayBuffer[] },

@@ -119,6 +119,9 @@ describe('recs against real PostgreSQL and Redis', () => {
     rows.splice(10, 0, 'not\ta\tvalid\trow');
     const file = path.join(dir, 'u.data');
     await fs.promises.writeFile(file, rows.join('\n') + '\n');
+    // This small shop's holdout is below the default gate.minCases: lower it so the significance rule runs.
+    const gateFile = path.join(dir, 'policy.json');
+    await fs.promises.writeFile(gateFile, JSON.stringify({ gate: { minCases: 20 } }));
     let server: Awaited<ReturnType<typeof startRecs>> | undefined;
     try {
       const imported0 = await runRecs(['import', file, '--format', 'movielens'], env);
@@ -141,12 +144,23 @@ describe('recs against real PostgreSQL and Redis', () => {
       const trained = JSON.parse(train.stdout);
       expect(trained.status).toBe('live');
 
+      // A second night, printed for a person: the gate's decision with its paired difference to
+      // the live version (the same policy, so exactly 0) and its interval.
+      const again = await runRecs(['train', '--publish'], { ...env, RECS_CONFIG_FILE: gateFile });
+      expect(again.code).toBe(0);
+      expect(again.stdout).toMatch(/: live\n/);
+      expect(again.stdout).toMatch(
+        /gate: promoted by the significance rule on \d+ holdout cases: NDCG@10 vs live \S+ \+0\.0000 \[0\.0000, 0\.0000\], vs popularity \+0\.\d{4} \[0\.\d{4}, 0\.\d{4}\]/,
+      );
+      expect(again.stdout).toMatch(/paired difference 0\.0000 \(95% CI \[0\.0000, 0\.0000\], one-sided lower bound 0\.0000\)/);
+      expect(again.stdout).toMatch(/holdout published {2}HR@10 \d\.\d{4} {2}NDCG@10 \d\.\d{4} \[\d\.\d{4}, \d\.\d{4}\] on \d+ cases/);
+
       server = await startRecs(['serve', '--port', '0'], env, /"port":(\d+)[^\n]*"msg":"serving"/);
       const user = rows[0].split('\t')[0];
       const rated = new Set(rows.filter((r) => r.split('\t')[0] === user).map((r) => r.split('\t')[1]));
       const recs = await getJson(`${server.url}/v1/users/${user}/recommendations?limit=10`);
       expect(recs.status).toBe(200);
-      expect(recs.body.modelVersion).toBe(trained.version);
+      expect(recs.body.modelVersion).toBe(/^version (\S+): live$/m.exec(again.stdout)![1]);
       expect(recs.body.items).toHaveLength(10);
       for (const it of recs.body.items) expect(rated.has(it.itemId)).toBe(false);
 

@@ -143,7 +143,12 @@ describe('operator console (real stores, headless Chromium)', () => {
   });
 
   it('with the right token shows the models table with the live version', async () => {
-    const models = await debug<{ live: string; versions: Array<{ version: string }> }>('/debug/models');
+    const models = await debug<{ live: string; versions: Array<{ version: string; metrics: any }> }>('/debug/models');
+    // /debug/models carries each version's gate decision with its intervals.
+    const liveGate = models.versions.find((v) => v.version === models.live)!.metrics.gate;
+    expect(liveGate).toMatchObject({ passed: true, rule: 'significance', paired: { difference: { diff: 0, ci95: [0, 0], lower: 0 } } });
+    expect(liveGate.vsPopular.ci95[0]).toBeGreaterThan(0);
+    expect(liveGate.summary).toMatch(/^promoted by the significance rule/);
     await page.getByTestId('token-input').fill(TOKEN);
     await page.getByTestId('token-submit').click();
     const table = page.getByTestId('models-table');

@@ -28,6 +28,8 @@ export const PARALLEL_THRESHOLDS = {
   rankEvents: 200_000,
   /** Users per chunk of the per-user lists (each chunk goes to one thread). */
   userChunk: 2000,
+  /** Queries per chunk of the embedding's neighbour search (models/embedding/ann.ts). */
+  annSearchChunk: 2048,
   /** parallelForSync's main thread takes chunks too (tests turn it off to make workers do all). */
   mainTakesChunks: true,
 };

@@ -1,4 +1,6 @@
 import { csrRow } from '../../../src/contracts/versionMeta';
+import * as pool from '../../parallel/pool';
+import { closeWorkers, PARALLEL_THRESHOLDS } from '../../parallel/pool';
 import { annNeighbours } from './ann';
 import { type EmbeddingModel, Rng } from './model';
 
@@ -165,5 +167,35 @@ describe('annNeighbours (USearch HNSW)', () => {
     const lone = randomModel(5, 4, 1, [0, 1, 2, 4]);
     const out = annNeighbours(lone, 3, identity(5));
     expect(Array.from(out.indptr)).toEqual([0, 0, 0, 0, 0, 0]);
+  });
+});
+
+describe('annNeighbours on worker threads', () => {
+  afterAll(() => closeWorkers());
+
+  it('the search spread over the workers finds exactly what one thread finds', () => {
+    const model = randomModel(3000, DIM, 7, [11]);
+    const one = annNeighbours(model, K, identity(3000));
+    const saved = { ...PARALLEL_THRESHOLDS };
+    const env = process.env.RECS_TRAIN_THREADS;
+    const spy = jest.spyOn(pool, 'parallelForSync');
+    process.env.RECS_TRAIN_THREADS = '3';
+    PARALLEL_THRESHOLDS.annSearchChunk = 97;
+    PARALLEL_THRESHOLDS.mainTakesChunks = false; // the workers answer every query
+    try {
+      const three = annNeighbours(model, K, identity(3000));
+      const calls = spy.mock.calls.filter((c) => c[0] === 'ann-search');
+      expect(calls).toHaveLength(1);
+      expect(calls[0][2]).toBe(Math.ceil(2999 / 97));
+      expect(Array.from(three.indptr)).toEqual(Array.from(one.indptr));
+      expect(Array.from(three.indices)).toEqual(Array.from(one.indices));
+      expect(Array.from(three.scores)).toEqual(Array.from(one.scores));
+      expect(one.indptr[3000]).toBe(2999 * K);
+    } finally {
+      spy.mockRestore();
+      Object.assign(PARALLEL_THRESHOLDS, saved);
+      if (env === undefined) delete process.env.RECS_TRAIN_THREADS;
+      else process.env.RECS_TRAIN_THREADS = env;
+    }
   });
 });
