@@ -12,7 +12,7 @@ import { sessionCoviews } from '../training/models/coview';
 import { DEFAULT_PAGE, fitPageModel, type PageParams } from '../training/models/pageNeighbours';
 import { NO_TOUCHES, rankPage } from '../src/contracts/pageRanking';
 import type { Csr } from '../src/contracts/versionMeta';
-import { prepareNextItem, rankNextItem } from '../training/evaluation/nextItemModels';
+import { prepareNextItem, rankNextItem, rankOf } from '../training/evaluation/nextItemModels';
 import { DEFAULT_POLICY } from '../src/config/policy';
 import { requireSharedData } from './lib/sharedData';
 
@@ -51,19 +51,14 @@ function evaluatePage(split: NextItemSplit, params: PageParams, itemcf?: Csr) {
     pagePopular: model.popular,
     itemCategory: ds.itemCategory,
   };
-  const ranks = split.cases.map((c) => {
-    const list = rankPage(tables, c.page, [], NO_TOUCHES, 20, () => true);
-    const r = list.findIndex((e) => e.item === c.target);
-    if (r >= 0) return r + 1;
-    // Past the list: every other item scores 0, smaller index first.
-    let rank = list.length;
-    for (let i = 0; i < ds.nItems && rank < 20; i++) {
-      if (i === c.page || list.some((e) => e.item === i)) continue;
-      rank++;
-      if (i === c.target) return rank;
-    }
-    return 0;
-  });
+  const ranks = split.cases.map((c) =>
+    rankOf(
+      rankPage(tables, c.page, [], NO_TOUCHES, 20, () => true),
+      c.page,
+      c.target,
+      ds.nItems,
+    ),
+  );
   const m = nextItemMetrics(split.cases, ranks);
   const seen = new Uint8Array(ds.nItems);
   for (let k = 0; k < ds.nEvents; k++) seen[ds.evItem[k]] = 1;
@@ -89,23 +84,6 @@ async function main(): Promise<void> {
   const split = splitNextItem(events, data.items);
   const ds = split.train;
   console.log(`cases ${split.cases.length}; ${JSON.stringify(split.diagnostics)}`);
-  const pop = new Float64Array(ds.nItems);
-  for (let k = 0; k < ds.nEvents; k++) pop[ds.evItem[k]]++;
-  const co = sessionCoviews(ds);
-  const models: Record<string, (page: number, add: (i: number, s: number) => void) => void> = {
-    'coview+pop': (page, add) => {
-      for (let i = 0; i < ds.nItems; i++) if (pop[i]) add(i, pop[i] / 1e6);
-      for (let q = co.indptr[page]; q < co.indptr[page + 1]; q++) add(co.indices[q], co.scores[q]);
-    },
-    samecat: (page, add) => {
-      const cat = ds.itemCategory[page];
-      for (let i = 0; i < ds.nItems; i++) {
-        const s = pop[i] / 1e6 + (cat >= 0 && ds.itemCategory[i] === cat ? 0.5 : 0);
-        if (s) add(i, s);
-      }
-      for (let q = co.indptr[page]; q < co.indptr[page + 1]; q++) add(co.indices[q], co.scores[q]);
-    },
-  };
   const validation = splitNextItem(
     events.filter((e) => e.ts < split.cutTs || false).slice(0, split.diagnostics.trainingEvents),
     data.items,
@@ -185,6 +163,23 @@ async function main(): Promise<void> {
     }
     return;
   }
+  const pop = new Float64Array(ds.nItems);
+  for (let k = 0; k < ds.nEvents; k++) pop[ds.evItem[k]]++;
+  const co = sessionCoviews(ds);
+  const models: Record<string, (page: number, add: (i: number, s: number) => void) => void> = {
+    'coview+pop': (page, add) => {
+      for (let i = 0; i < ds.nItems; i++) if (pop[i]) add(i, pop[i] / 1e6);
+      for (let q = co.indptr[page]; q < co.indptr[page + 1]; q++) add(co.indices[q], co.scores[q]);
+    },
+    samecat: (page, add) => {
+      const cat = ds.itemCategory[page];
+      for (let i = 0; i < ds.nItems; i++) {
+        const s = pop[i] / 1e6 + (cat >= 0 && ds.itemCategory[i] === cat ? 0.5 : 0);
+        if (s) add(i, s);
+      }
+      for (let q = co.indptr[page]; q < co.indptr[page + 1]; q++) add(co.indices[q], co.scores[q]);
+    },
+  };
   for (const [name, score] of Object.entries(models)) {
     const rank = ranker(split, score);
     const ranks = split.cases.map((c) => rank(c.page, c.target));

@@ -130,10 +130,12 @@ async function main(): Promise<void> {
     DATASETS.map((d) => d.file),
   );
   const reports: EvaluationReport[] = [];
+  let taobao: Awaited<ReturnType<typeof readAllEvents>> | undefined;
   for (const [x, d] of DATASETS.entries()) {
     const file = files[x];
     const t0 = process.hrtime.bigint();
     const data = await readAllEvents(file, d.format);
+    if (d.name === 'taobao') taobao = data;
     if (data.errors.length) process.stderr.write(`warning: ${data.errors.length} bad row(s) skipped in ${file}\n`);
     const report = await evaluate(data.events, data.items, d.protocol, {
       dataset: path.basename(file),
@@ -146,7 +148,7 @@ async function main(): Promise<void> {
   }
   // The product page on the Taobao sample (its file was read above).
   const t0 = process.hrtime.bigint();
-  const taobao = await readAllEvents(files[DATASETS.findIndex((d) => d.name === 'taobao')], 'taobao');
+  if (!taobao) throw new Error('bench:quality: the Taobao sample is not among DATASETS');
   const nextItem = await evaluateNextItem(taobao.events, taobao.items, {
     dataset: 'UserBehavior.csv',
     policy: DEFAULT_POLICY,

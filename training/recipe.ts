@@ -10,7 +10,7 @@ import type { Dataset } from './data/dataset';
 import type { EmbeddingModel } from './models/embedding/model';
 import type { Csr } from '../src/contracts/versionMeta';
 import { embeddingFits, embeddingNeighbours, fitEmbeddingFor } from './models/embedding/forDataset';
-import { embeddingCandidates } from './ranking/embeddingSource';
+import { embeddingCandidates, FULL_SCAN_ITEMS } from './ranking/embeddingSource';
 import type { FitOptions } from './ranking/fit';
 import { chooseEmbeddingWeight, type EmbeddingChoice } from './tuning/embeddingWeight';
 import { type TuneResult, tuneRankParams } from './tuning/search';
@@ -55,13 +55,17 @@ export async function publishedRecipe(ds: Dataset, policy: Policy, opts: RecipeO
     policy,
     validationModel && cfg.model === 'als' ? { warmItems: validationModel.itemFactors, iterations: Math.ceil(cfg.iterations / 2) } : {},
   );
-  const neighbours = await embeddingNeighbours(model, ds, policy.training.neighbours);
+  // The neighbours serve the version (final fit) and, above FULL_SCAN_ITEMS, the embedding source's candidates.
+  const neighbours =
+    opts.finalEmbedding === true || model.nItems > FULL_SCAN_ITEMS
+      ? await embeddingNeighbours(model, ds, policy.training.neighbours)
+      : undefined;
   return {
     fit: embedding.weight > 0 ? { ...tuned, embedding: embeddingCandidates(model, embedding.weight, neighbours) } : tuned,
     tuning,
     embedding,
     embeddingModel: model,
-    embeddingNeighbours: neighbours,
+    ...(neighbours ? { embeddingNeighbours: neighbours } : {}),
     seconds: seconds + model.info.fitSeconds,
   };
 }

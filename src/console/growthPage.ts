@@ -26,7 +26,6 @@ export const GROWTH_SCRIPT = String.raw`
     revenuePerThousand: { label: 'Revenue / 1,000 impressions', of: revenueInterval, fmt: function (x) { return num(x, 2); } }
   };
   var growthCharts = [];
-  var growthData = null;
 
   function destroyGrowthCharts() { growthCharts.forEach(function (c) { c.destroy(); }); growthCharts = []; }
   function drawChart(canvas, config) {
@@ -192,7 +191,6 @@ export const GROWTH_SCRIPT = String.raw`
     box.appendChild(h('p', { class: 'loading' }, 'Loading the growth report…'));
     return api('/debug/growth').then(function (g) {
       loaded.growth = true;
-      growthData = g;
       destroyGrowthCharts();
       clear(box);
       var segments = segmentsPanel(g);

@@ -95,9 +95,9 @@ export class ExperimentService {
     private readonly policy: Policy,
   ) {}
 
-  /** Over every day in the ledger (or those of `range`). */
-  async report(range: { from?: string; to?: string } = {}): Promise<ExperimentsReport> {
-    const { rows } = await this.ledger.rows(range);
+  /** Over every day in the ledger. */
+  async report(): Promise<ExperimentsReport> {
+    const { rows } = await this.ledger.rows();
     return experimentReports(rows, this.policy);
   }
 }

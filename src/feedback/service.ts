@@ -38,9 +38,15 @@ export class FeedbackService {
     return { day: outcomeDay(ts), experiment: experiment ?? '', variant, segment: ref.segment, placement: ref.placement };
   }
 
+  /** Each distinct item's price (null when unknown), looked up together. */
+  private async prices(itemIds: string[]): Promise<Map<string, number | null>> {
+    const ids = [...new Set(itemIds)];
+    const found = await Promise.all(ids.map(async (id) => (await this.catalog.getItem(id))?.price ?? null));
+    return new Map(ids.map((id, x) => [id, found[x]]));
+  }
+
   /** The increments of one attributed purchase: the count, and the item's price as revenue when known. */
-  private async purchase(key: OutcomeKey, itemId: string): Promise<Array<[string, number]>> {
-    const price = (await this.catalog.getItem(itemId))?.price ?? null;
+  private purchase(key: OutcomeKey, price: number | null): Array<[string, number]> {
     const out: Array<[string, number]> = [[outcomeField(key, 'purchases'), 1]];
     if (price !== null && price > 0) out.push([outcomeField(key, 'revenue'), price], [outcomeField(key, 'revenueSq'), price * price]);
     return out;
@@ -56,7 +62,7 @@ export class FeedbackService {
     const key = this.keyOf(ref, input.ts ?? Date.now());
     const increments: Array<[string, number]> =
       input.type === 'purchase'
-        ? await this.purchase(key, input.itemId)
+        ? this.purchase(key, (await this.prices([input.itemId])).get(input.itemId) ?? null)
         : [[outcomeField(key, input.type === 'click' ? 'clicks' : 'impressions'), 1]];
     await this.cache.addOutcomes(increments, this.policy.feedback.countersTtlSeconds);
     if (input.type === 'click') {
@@ -79,8 +85,7 @@ export class FeedbackService {
       list.push(e);
       byUser.set(key, list);
     }
-    const increments: Array<[string, number]> = [];
-    let attributed = 0;
+    const attributed: Array<[OutcomeKey, string]> = [];
     for (const [userKey, purchases] of byUser) {
       const recs = await this.cache.takeClicks(
         userKey,
@@ -90,12 +95,14 @@ export class FeedbackService {
         const ref = recs[x] ? decodeRecommendationId(recs[x]!) : null;
         if (!ref) continue;
         const key = this.keyOf(ref, purchases[x].ts);
-        increments.push(...(await this.purchase(key, purchases[x].itemId)));
-        attributed++;
+        attributed.push([key, purchases[x].itemId]);
         this.metrics?.feedback.inc({ type: 'attributed_purchase', variant: key.variant });
       }
     }
-    if (increments.length) await this.cache.addOutcomes(increments, this.policy.feedback.countersTtlSeconds);
-    return attributed;
+    if (!attributed.length) return 0;
+    const prices = await this.prices(attributed.map(([, itemId]) => itemId));
+    const increments = attributed.flatMap(([key, itemId]) => this.purchase(key, prices.get(itemId) ?? null));
+    await this.cache.addOutcomes(increments, this.policy.feedback.countersTtlSeconds);
+    return attributed.length;
   }
 }

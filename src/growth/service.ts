@@ -105,10 +105,7 @@ export class GrowthService {
       }
     }
     const { rows, complete } = await this.ledger.rows(range);
-    const outcomes = rows.map((r) => {
-      const { ctr, conversion, revenuePerThousand } = rates(r);
-      return { ...r, revenue: Math.round(r.revenue * 100) / 100, ctr, conversion, revenuePerThousand };
-    });
+    const outcomes = rows.map((r) => ({ ...r, ...rates(r) }));
     const experiments = experimentReports(rows, this.policy).experiments.map((e) => ({
       name: e.name,
       segments: e.config?.segments ?? null,

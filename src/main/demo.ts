@@ -138,6 +138,7 @@ export async function demo(portOption: number | undefined, users: number): Promi
     shoppers: users,
     seed: SAMPLE_SEED,
     world: { items: sampleItems, categories: SAMPLE_CATEGORIES, historyDays: SAMPLE_DAYS, start: DEFAULT_SAMPLE_NOW },
+    sample,
     progress: terminal,
   });
   process.stdout.write(

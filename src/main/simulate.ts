@@ -8,6 +8,7 @@ import type { Progress } from '../observability/terminal';
 import type { RecommendationCache } from '../storage/cache/port';
 import type { Database } from '../storage/ports';
 import { StorefrontClient } from '../simulate/client';
+import type { Storefront } from '../sample/storefront';
 import { simulateStorefront, type DaySummary, type WorldOptions } from '../simulate/simulation';
 import { runTraining } from '../../training/job/pipeline';
 
@@ -26,6 +27,8 @@ export interface SimulateOptions {
   start?: number;
   /** The world's shape when it must match data already imported (the demo's sample). */
   world?: Partial<WorldOptions>;
+  /** The storefront the world generates, when the caller already has it (simulation.ts). */
+  sample?: Storefront;
   progress?: Progress;
 }
 
@@ -45,6 +48,7 @@ export async function simulate(opts: SimulateOptions): Promise<DaySummary[]> {
     return await simulateStorefront({
       client: new StorefrontClient(opts.url, opts.config.apiKey),
       world,
+      ...(opts.sample ? { sample: opts.sample } : {}),
       days: opts.days,
       log: (line) => opts.logger.info(line),
       onDay: (day, summary) => bar?.update(day, summary.day),

@@ -90,6 +90,26 @@ export interface SimilarItems {
   items: RankedItem[];
 }
 
+/** What every answer starts with: who, which version and variant, and the id feedback refers back to. */
+function answerHead(
+  userId: string,
+  modelVersion: string,
+  segment: Segment,
+  assignment: ReturnType<typeof assignVariant>,
+  placement: Placement,
+  degraded: boolean,
+) {
+  const recommendationId = encodeRecommendationId({
+    issuedAt: Date.now(),
+    experiment: assignment.experiment,
+    variantIndex: assignment.index,
+    segment,
+    placement,
+    userId,
+  });
+  return { userId, segment, modelVersion, recommendationId, variant: assignment.variant, placement, degraded };
+}
+
 export class RecommendationService {
   /** Reused by every storefront answer (see Candidates); traced answers get their own. */
   private readonly scratch = new Candidates(CANDIDATES_CAPACITY);
@@ -199,23 +219,7 @@ export class RecommendationService {
     }
     const chain = params[placement].fallbacks;
     this.takeFallbacks(answer, chain, segment, this.chainContext(v, segment, rec, state.session, categoryFilter));
-    return {
-      userId: req.userId,
-      segment,
-      modelVersion: meta.version,
-      recommendationId: encodeRecommendationId({
-        issuedAt: Date.now(),
-        experiment: assignment.experiment,
-        variantIndex: assignment.index,
-        segment,
-        placement,
-        userId: req.userId,
-      }),
-      variant: assignment.variant,
-      placement,
-      degraded: state.degraded,
-      items: answer.items,
-    };
+    return { ...answerHead(req.userId, meta.version, segment, assignment, placement, state.degraded), items: answer.items };
   }
 
   /** The full answer plus why each item is there (debug endpoints use this). */
@@ -290,20 +294,7 @@ export class RecommendationService {
     if (answer.items.length > personalCount) this.metrics?.fallbackAnswer(segment);
 
     return {
-      userId: req.userId,
-      segment,
-      modelVersion: meta.version,
-      recommendationId: encodeRecommendationId({
-        issuedAt: Date.now(),
-        experiment: assignment.experiment,
-        variantIndex: assignment.index,
-        segment,
-        placement: 'home',
-        userId: req.userId,
-      }),
-      variant: assignment.variant,
-      placement: 'home',
-      degraded,
+      ...answerHead(req.userId, meta.version, segment, assignment, 'home', degraded),
       items: answer.items,
       known: rec !== null,
       features: rec?.features ?? null,

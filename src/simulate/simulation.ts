@@ -8,7 +8,8 @@
  * Every choice comes from one seeded generator, so a seed replays the same storefront.
  */
 import type { Item } from '../domain/types';
-import { generateStorefront, type Archetype } from '../sample/storefront';
+import { outcomeDay } from '../contracts/outcomes';
+import { generateStorefront, type Archetype, type Storefront } from '../sample/storefront';
 import { mulberry32 } from '../util/prng';
 import type { SimulatedEvent, StorefrontClient } from './client';
 
@@ -29,6 +30,8 @@ export interface WorldOptions {
 export interface SimulationOptions {
   client: StorefrontClient;
   world: WorldOptions;
+  /** The storefront `world` generates, when the caller has it already (the demo's sample): not generated twice. */
+  sample?: Storefront;
   days: number;
   /** The nightly `recs train --publish` (after the history, and after each day). */
   train: () => Promise<{ version: string; status: string }>;
@@ -69,14 +72,16 @@ const SHOWN = 5;
 export async function simulateStorefront(opts: SimulationOptions): Promise<DaySummary[]> {
   const { client, world } = opts;
   const log = opts.log ?? (() => undefined);
-  const sample = generateStorefront({
-    users: world.shoppers,
-    items: world.items,
-    categories: world.categories,
-    days: world.historyDays,
-    seed: world.seed,
-    now: world.start,
-  });
+  const sample =
+    opts.sample ??
+    generateStorefront({
+      users: world.shoppers,
+      items: world.items,
+      categories: world.categories,
+      days: world.historyDays,
+      seed: world.seed,
+      now: world.start,
+    });
   const rng = mulberry32(world.seed ^ 0x5eed);
   const itemById = new Map(sample.items.map((i) => [i.itemId, i]));
   const byCategory = new Map<string, Item[]>();
@@ -177,7 +182,7 @@ export async function simulateStorefront(opts: SimulationOptions): Promise<DaySu
     }
     const trained = await train();
     const day: DaySummary = {
-      day: new Date(dayStart).toISOString().slice(0, 10),
+      day: outcomeDay(dayStart),
       ...summary,
       revenue: Math.round(summary.revenue * 100) / 100,
       version: trained.version,

@@ -5,6 +5,7 @@
  * at gaps over 30 minutes inside each part; each consecutive pair of distinct items of a test
  * session is a case. Part B gives the ranker the shopper's history before the target.
  */
+import { mean, perCase } from './statistics';
 import type { StoreEvent } from '../../src/domain/types';
 import { compareIds, type Dataset, DatasetBuilder } from '../data/dataset';
 
@@ -130,15 +131,6 @@ export function splitNextItem(allEvents: readonly StoreEvent[], items: Map<strin
   };
 }
 
-/** A case's figures from the 1-based rank of its target in the top 20 (0: outside). */
-export function caseValues(rank: number): { hr10: number; ndcg10: number; mrr20: number } {
-  return {
-    hr10: rank >= 1 && rank <= 10 ? 1 : 0,
-    ndcg10: rank >= 1 && rank <= 10 ? 1 / Math.log2(rank + 1) : 0,
-    mrr20: rank >= 1 && rank <= 20 ? 1 / rank : 0,
-  };
-}
-
 export interface NextItemMetrics {
   cases: number;
   hr10: number;
@@ -152,12 +144,6 @@ export interface NextItemMetrics {
   userHr10: number;
 }
 
-function mean(xs: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < xs.length; i++) s += xs[i];
-  return xs.length ? s / xs.length : 0;
-}
-
 function standardError(xs: ArrayLike<number>): number {
   const n = xs.length;
   if (n < 2) return 0;
@@ -169,15 +155,11 @@ function standardError(xs: ArrayLike<number>): number {
 
 /** The protocol's metrics from each case's rank (same order as `cases`). */
 export function nextItemMetrics(cases: readonly NextItemCase[], ranks: ArrayLike<number>): NextItemMetrics {
-  const hr = new Float64Array(cases.length);
-  const ndcg = new Float64Array(cases.length);
-  const mrr = new Float64Array(cases.length);
+  const hr = perCase(ranks, 'hr10');
+  const ndcg = perCase(ranks, 'ndcg10');
+  const mrr = Float64Array.from(ranks, (r) => (r >= 1 && r <= 20 ? 1 / r : 0));
   const byUser = new Map<string, number[]>();
   cases.forEach((c, x) => {
-    const v = caseValues(ranks[x]);
-    hr[x] = v.hr10;
-    ndcg[x] = v.ndcg10;
-    mrr[x] = v.mrr20;
     const list = byUser.get(c.userId) ?? [];
     list.push(x);
     byUser.set(c.userId, list);

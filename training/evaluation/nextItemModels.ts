@@ -33,7 +33,7 @@ export interface NextItemResult extends NextItemMetrics {
 }
 
 /** 1-based rank of `target` among the top 20: the list, then every other item by index (their score is 0). */
-function rankOf(list: PageEntry[], page: number, target: number, nItems: number): number {
+export function rankOf(list: PageEntry[], page: number, target: number, nItems: number): number {
   const at = list.findIndex((e) => e.item === target);
   if (at >= 0) return at < 20 ? at + 1 : 0;
   const inList = new Set(list.map((e) => e.item));
@@ -89,10 +89,6 @@ export async function prepareNextItem(split: NextItemSplit, policy: Policy): Pro
     return rec;
   };
   return { split, tables, events, stored, fitSeconds };
-}
-
-export async function evaluateNextItem(split: NextItemSplit, policy: Policy): Promise<NextItemResult[]> {
-  return rankNextItem(await prepareNextItem(split, policy), policy);
 }
 
 /** Ranks every case; `embeddings: false` leaves the embedding neighbours out of the page lists (for comparison). */

@@ -3,6 +3,7 @@
  * seed, so two runs print the same intervals, and every statistic of one evaluation uses the same
  * resamples (a paired difference resamples the two models' cases together).
  */
+import { mulberry32 } from '../../src/util/prng';
 import { hitAndNdcg } from './metrics';
 
 export type Interval = [number, number];
@@ -50,17 +51,10 @@ export function bootstrapMeans(values: ArrayLike<number>, opts: BootstrapOptions
   const b = opts.resamples ?? DEFAULT_RESAMPLES;
   const out = new Float64Array(b);
   if (n === 0) return out;
-  // mulberry32 (src/util/prng.ts) inlined: this loop draws resamples x cases numbers.
-  let a = (opts.seed ?? BOOTSTRAP_SEED) >>> 0;
+  const rnd = mulberry32(opts.seed ?? BOOTSTRAP_SEED);
   for (let r = 0; r < b; r++) {
     let s = 0;
-    for (let x = 0; x < n; x++) {
-      a = (a + 0x6d2b79f5) >>> 0;
-      let t = a;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      s += values[Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n)];
-    }
+    for (let x = 0; x < n; x++) s += values[Math.floor(rnd() * n)];
     out[r] = s / n;
   }
   return out;

@@ -13,7 +13,7 @@ import type { Protocol } from '../evaluation/protocol';
 import { splitLoo, splitPurchase } from '../evaluation/splits';
 import { publishedRecipe } from '../recipe';
 import { splitNextItem, type NextItemSplit } from '../evaluation/nextItem';
-import { evaluateNextItem as scoreNextItem, type NextItemResult } from '../evaluation/nextItemModels';
+import { prepareNextItem, rankNextItem, type NextItemResult } from '../evaluation/nextItemModels';
 import { type Interval, type PairedDifference, rankDifferences, rankIntervals } from '../evaluation/statistics';
 
 export interface EvaluateOptions {
@@ -34,15 +34,17 @@ export interface EvaluateOptions {
   log?: (msg: string) => void;
 }
 
-/** One model's figures as `recs evaluate --json` prints them (SPEC): the means, cases, intervals. */
-export interface EvaluatedModel extends Omit<ModelResult, 'ranks'> {
+/** A model's figures as `recs evaluate --json` prints them (SPEC): its ranks replaced by cases and intervals. */
+export type WithStatistics<R> = Omit<R, 'ranks'> & {
   /** Cases scored. */
   cases: number;
   /** Bootstrap 95% intervals over cases (fixed seed). */
   ci95: { hr10: Interval; ndcg10: Interval };
   /** Paired difference to `published` on the same cases (every model but `published`). */
   vsPublished?: { hr10: PairedDifference; ndcg10: PairedDifference };
-}
+};
+
+export type EvaluatedModel = WithStatistics<ModelResult>;
 
 export interface EvaluationReport {
   dataset: string;
@@ -55,15 +57,7 @@ export interface EvaluationReport {
 }
 
 /** Adds cases, intervals and the paired difference to `published` (SPEC's statistics fields); drops the ranks. */
-export function withStatistics<R extends { model: string; ranks: ArrayLike<number> }>(
-  results: R[],
-): Array<
-  Omit<R, 'ranks'> & {
-    cases: number;
-    ci95: { hr10: Interval; ndcg10: Interval };
-    vsPublished?: { hr10: PairedDifference; ndcg10: PairedDifference };
-  }
-> {
+export function withStatistics<R extends { model: string; ranks: ArrayLike<number> }>(results: R[]): Array<WithStatistics<R>> {
   const published = results.find((r) => r.model === 'published');
   return results.map(({ ranks, ...rest }) => ({
     ...rest,
@@ -80,13 +74,7 @@ export interface NextItemReport {
   items: number;
   cases: number;
   diagnostics: NextItemSplit['diagnostics'];
-  results: Array<
-    Omit<NextItemResult, 'ranks'> & {
-      cases: number;
-      ci95: { hr10: Interval; ndcg10: Interval };
-      vsPublished?: { hr10: PairedDifference; ndcg10: PairedDifference };
-    }
-  >;
+  results: Array<WithStatistics<NextItemResult>>;
 }
 
 /** `next-item` (shared/protocol_next_item.md): `similar` and `published` on the product page. */
@@ -99,7 +87,7 @@ export async function evaluateNextItem(
   const kept = opts.window ? events.filter((e) => e.ts >= opts.window!.from && e.ts <= opts.window!.to) : events;
   const split = splitNextItem(kept, items);
   opts.log?.(`next-item: ${split.cases.length} cases, ${split.train.nItems} items, ${split.diagnostics.trainingEvents} training events`);
-  const results = withStatistics(await scoreNextItem(split, policy));
+  const results = withStatistics(rankNextItem(await prepareNextItem(split, policy), policy));
   return {
     dataset: opts.dataset ?? 'events',
     protocol: 'next-item',

@@ -81,8 +81,7 @@ const signed = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(4)}`;
 const ci = (i: [number, number]) => `[${f4(i[0])}, ${f4(i[1])}]`;
 
 function ndcgDifference(a: Int32Array, b: Int32Array): GateDifference {
-  const d = pairedLowerBound(perCase(a, 'ndcg10'), perCase(b, 'ndcg10'));
-  return { diff: d.diff, ci95: d.ci95, lower: d.lower };
+  return pairedLowerBound(perCase(a, 'ndcg10'), perCase(b, 'ndcg10'));
 }
 
 /**

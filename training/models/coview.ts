@@ -16,42 +16,47 @@ export interface CoviewOptions {
 
 export const DEFAULT_COVIEW: CoviewOptions = { gapMs: 1800 * 1000, maxSessionItems: 200 };
 
+/**
+ * Calls `visit` with each session's distinct items in first-touch order (at most maxSessionItems),
+ * sessions being a shopper's events split at gaps over gapMs. The array is reused between calls.
+ */
+export function forEachSession(ds: Dataset, opts: CoviewOptions, visit: (items: number[]) => void): void {
+  const seen = new Int32Array(ds.nItems).fill(-1);
+  let stamp = 0;
+  const distinct: number[] = [];
+  for (let u = 0; u < ds.nUsers; u++) {
+    const a = ds.userStart[u];
+    const b = ds.userStart[u + 1];
+    distinct.length = 0;
+    stamp++;
+    for (let k = a; k < b; k++) {
+      if (k > a && ds.evTs[k] - ds.evTs[k - 1] > opts.gapMs) {
+        visit(distinct);
+        distinct.length = 0;
+        stamp++;
+      }
+      const it = ds.evItem[k];
+      if (seen[it] !== stamp) {
+        seen[it] = stamp;
+        if (distinct.length < opts.maxSessionItems) distinct.push(it);
+      }
+    }
+    if (distinct.length) visit(distinct);
+  }
+}
+
 /** Every item's co-viewed items with their counts, rows sorted by item index (not by count). */
 export function sessionCoviews(ds: Dataset, opts: CoviewOptions = DEFAULT_COVIEW): Csr {
   const n = ds.nItems;
   // Pass 1: count the pairs, to size the key array.
-  const seen = new Int32Array(n).fill(-1);
-  let stamp = 0;
-  const distinct: number[] = [];
-  const forEachSession = (visit: (items: number[]) => void) => {
-    for (let u = 0; u < ds.nUsers; u++) {
-      const a = ds.userStart[u];
-      const b = ds.userStart[u + 1];
-      distinct.length = 0;
-      stamp++;
-      for (let k = a; k < b; k++) {
-        if (k > a && ds.evTs[k] - ds.evTs[k - 1] > opts.gapMs) {
-          visit(distinct);
-          distinct.length = 0;
-          stamp++;
-        }
-        const it = ds.evItem[k];
-        if (seen[it] !== stamp) {
-          seen[it] = stamp;
-          if (distinct.length < opts.maxSessionItems) distinct.push(it);
-        }
-      }
-      if (distinct.length) visit(distinct);
-    }
-  };
   let pairs = 0;
-  forEachSession((items) => {
+  forEachSession(ds, opts, (items) => {
     pairs += items.length * (items.length - 1);
   });
   // Pass 2: both directions of every pair as a key a * n + b (exact in a double below 2^53).
   const keys = new Float64Array(pairs);
   let p = 0;
-  forEachSession((items) => {
+  forEachSession(ds, opts, (items) => {
     for (let x = 0; x < items.length; x++) {
       for (let y = 0; y < items.length; y++) if (x !== y) keys[p++] = items[x] * n + items[y];
     }

@@ -12,7 +12,7 @@ import type { Csr } from '../../src/contracts/versionMeta';
 import { DEFAULT_POLICY, type Policy } from '../../src/config/policy';
 import { type Dataset, DAY_MS } from '../data/dataset';
 import { TopK } from '../data/topk';
-import { DEFAULT_COVIEW, sessionCoviews } from './coview';
+import { DEFAULT_COVIEW, forEachSession, sessionCoviews } from './coview';
 
 export type PageParams = Policy['placements']['product']['page'];
 
@@ -48,31 +48,13 @@ export function pagePopularity(ds: Dataset, days: number, halfLifeHours = 0): Fl
 /** Sequential rules: in each session's distinct-item sequence, a at p and b at q > p add 1/(q - p) to sr(a -> b). */
 export function sequentialRules(ds: Dataset, gapMs = DEFAULT_COVIEW.gapMs, maxItems = DEFAULT_COVIEW.maxSessionItems): Map<number, Map<number, number>> {
   const rules = new Map<number, Map<number, number>>();
-  const seen = new Int32Array(ds.nItems).fill(-1);
-  let stamp = 0;
-  const seq: number[] = [];
-  const flush = () => {
+  forEachSession(ds, { gapMs, maxSessionItems: maxItems }, (seq) => {
     for (let p = 0; p < seq.length; p++) {
       let row = rules.get(seq[p]);
       if (!row) rules.set(seq[p], (row = new Map()));
       for (let q = p + 1; q < seq.length; q++) row.set(seq[q], (row.get(seq[q]) ?? 0) + 1 / (q - p));
     }
-    seq.length = 0;
-    stamp++;
-  };
-  for (let u = 0; u < ds.nUsers; u++) {
-    const a = ds.userStart[u];
-    const b = ds.userStart[u + 1];
-    for (let k = a; k < b; k++) {
-      if (k > a && ds.evTs[k] - ds.evTs[k - 1] > gapMs) flush();
-      const it = ds.evItem[k];
-      if (seen[it] !== stamp && seq.length < maxItems) {
-        seen[it] = stamp;
-        seq.push(it);
-      }
-    }
-    flush();
-  }
+  });
   return rules;
 }
 

@@ -17,17 +17,12 @@ export const FULL_SCAN_ITEMS = 20000;
 /** Recent distinct items whose neighbours are a user's candidates (large catalogues). */
 const RECENT_ITEMS = 20;
 
-export interface EmbeddingCandidates {
+/** The model's factors (plain typed arrays, so workers get them), its blend weight and, at scale, its neighbours. */
+export type EmbeddingCandidates = Pick<EmbeddingModel, 'nUsers' | 'nItems' | 'dim' | 'userFactors' | 'itemFactors' | 'itemBias'> & {
   weight: number;
-  nUsers: number;
-  nItems: number;
-  dim: number;
-  userFactors: Float32Array;
-  itemFactors: Float32Array;
-  itemBias: Float32Array;
   /** The embedding's item neighbours: the candidates' generator above FULL_SCAN_ITEMS. */
   neighbours?: Csr;
-}
+};
 
 export function embeddingCandidates(model: EmbeddingModel, weight: number, neighbours?: Csr): EmbeddingCandidates {
   if (model.nItems > FULL_SCAN_ITEMS && !neighbours)

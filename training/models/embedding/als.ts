@@ -10,7 +10,7 @@
  * does not depend on the number of threads. The fitted model is an EmbeddingModel (item biases
  * zero), saved and loaded with tf.io like the BPR model.
  */
-import type { WeightedCsr } from '../../data/dataset';
+import { transpose, type WeightedCsr } from '../../data/dataset';
 import { parallelForSync, PARALLEL_THRESHOLDS, sharedArray, toShared } from '../../parallel/pool';
 import { type EmbeddingModel, Rng } from './model';
 
@@ -146,23 +146,10 @@ function gramOf(y: Float32Array, rows: number, dim: number, reg: number): Float6
   return g;
 }
 
-/** The columns' view of a CSR matrix (cols x rows), by a counting sort. */
+/** The columns' view of a CSR matrix (cols x rows), in shared memory for the worker threads. */
 export function transposeCsr(m: WeightedCsr): WeightedCsr {
-  const nnz = m.indptr[m.nRows];
-  const indptr = sharedArray(Int32Array, m.nCols + 1);
-  for (let q = 0; q < nnz; q++) indptr[m.indices[q] + 1]++;
-  for (let c = 0; c < m.nCols; c++) indptr[c + 1] += indptr[c];
-  const fill = indptr.slice(0, m.nCols);
-  const indices = sharedArray(Int32Array, nnz);
-  const data = sharedArray(Float32Array, nnz);
-  for (let r = 0; r < m.nRows; r++) {
-    for (let q = m.indptr[r]; q < m.indptr[r + 1]; q++) {
-      const at = fill[m.indices[q]]++;
-      indices[at] = r;
-      data[at] = m.data[q];
-    }
-  }
-  return { nRows: m.nCols, nCols: m.nRows, indptr, indices, data };
+  const t = transpose(m);
+  return { ...t, indptr: toShared(t.indptr), indices: toShared(t.indices), data: toShared(t.data) };
 }
 
 export interface AlsHooks {
@@ -191,14 +178,16 @@ export function fitAls(ui: WeightedCsr, params: AlsParams & { seed: number }, ho
   const nnz = ui.indptr[nUsers];
   // Below the ranking threshold the workers' start-up costs more than the rows.
   const parallel = nnz >= PARALLEL_THRESHOLDS.rankEvents;
-  const halfStep = (x: Float32Array, y: Float32Array, rows: WeightedCsr, nRows: number, nFixed: number) => {
+  // Solves every row of `rows` for x with y fixed (rows x cols: the solved side by the fixed one).
+  const halfStep = (x: Float32Array, y: Float32Array, rows: WeightedCsr) => {
+    const nRows = rows.nRows;
     const data: AlsRowsData = {
       dim,
       cgSteps: params.cgSteps,
       alpha: params.alpha,
       x,
       y,
-      gram: gramOf(y, nFixed, dim, params.reg),
+      gram: gramOf(y, rows.nCols, dim, params.reg),
       indptr: rows.indptr,
       indices: rows.indices,
       values: rows.data,
@@ -212,8 +201,8 @@ export function fitAls(ui: WeightedCsr, params: AlsParams & { seed: number }, ho
   };
   for (let it = 1; it <= params.iterations; it++) {
     const ti = process.hrtime.bigint();
-    halfStep(userFactors, itemFactors, users, nUsers, nItems);
-    halfStep(itemFactors, userFactors, items, nItems, nUsers);
+    halfStep(userFactors, itemFactors, users);
+    halfStep(itemFactors, userFactors, items);
     hooks.onIteration?.(it, Number(process.hrtime.bigint() - ti) / 1e9);
   }
   const fitSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
