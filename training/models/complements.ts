@@ -6,6 +6,7 @@
 import type { Csr } from '../../src/contracts/versionMeta';
 import { type Dataset, TYPE_CART, TYPE_PURCHASE } from '../data/dataset';
 import { TopK } from '../data/topk';
+import { forEachPairCount } from './coview';
 
 /** A heavy buyer's last this many cart and purchase events pair up (bounds the quadratic pairs). */
 const MAX_USER_EVENTS = 200;
@@ -40,12 +41,11 @@ export function fitComplements(ds: Dataset, windowHours: number, k: number): Csr
   const keys = new Float64Array(pairs);
   let p = 0;
   collect((a, b) => (keys[p++] = a * n + b));
-  keys.sort();
   const indptr = new Int32Array(n + 1);
   const indices: number[] = [];
   const scores: number[] = [];
   let row = -1;
-  let top = new TopK(k, ds.itemOrder);
+  const top = new TopK(k, ds.itemOrder);
   const flushRow = () => {
     if (row < 0) return;
     const { ids, scores: s } = top.drain();
@@ -55,19 +55,15 @@ export function fitComplements(ds: Dataset, windowHours: number, k: number): Csr
     }
     indptr[row + 1] = indices.length;
   };
-  for (let x = 0; x < keys.length; ) {
-    let y = x + 1;
-    while (y < keys.length && keys[y] === keys[x]) y++;
-    const a = Math.floor(keys[x] / n);
+  // drain() empties the heap: one serves every row.
+  forEachPairCount(keys, n, (a, b, count) => {
     if (a !== row) {
       flushRow();
       for (let r = row + 1; r < a; r++) indptr[r + 1] = indices.length;
       row = a;
-      top = new TopK(k, ds.itemOrder);
     }
-    top.push(keys[x] - a * n, y - x);
-    x = y;
-  }
+    top.push(b, count);
+  });
   flushRow();
   for (let r = row + 1; r < n; r++) indptr[r + 1] = indices.length;
   return { indptr, indices: Int32Array.from(indices), scores: Float32Array.from(scores) };

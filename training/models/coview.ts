@@ -61,19 +61,29 @@ export function sessionCoviews(ds: Dataset, opts: CoviewOptions = DEFAULT_COVIEW
       for (let y = 0; y < items.length; y++) if (x !== y) keys[p++] = items[x] * n + items[y];
     }
   });
-  keys.sort();
   const indptr = new Int32Array(n + 1);
   const indices: number[] = [];
   const scores: number[] = [];
+  forEachPairCount(keys, n, (a, b, count) => {
+    indices.push(b);
+    scores.push(count);
+    indptr[a + 1]++;
+  });
+  for (let a = 0; a < n; a++) indptr[a + 1] += indptr[a];
+  return { indptr, indices: Int32Array.from(indices), scores: Float32Array.from(scores) };
+}
+
+/**
+ * Sorts pair keys a * n + b and calls `visit` once per distinct pair with how often it occurs, in
+ * (a, b) order: counting pairs this way keeps memory linear in the pairs.
+ */
+export function forEachPairCount(keys: Float64Array, n: number, visit: (a: number, b: number, count: number) => void): void {
+  keys.sort();
   for (let x = 0; x < keys.length; ) {
     let y = x + 1;
     while (y < keys.length && keys[y] === keys[x]) y++;
     const a = Math.floor(keys[x] / n);
-    indices.push(keys[x] - a * n);
-    scores.push(y - x);
-    indptr[a + 1]++;
+    visit(a, keys[x] - a * n, y - x);
     x = y;
   }
-  for (let a = 0; a < n; a++) indptr[a + 1] += indptr[a];
-  return { indptr, indices: Int32Array.from(indices), scores: Float32Array.from(scores) };
 }

@@ -108,6 +108,7 @@ export function fitPageModel(ds: Dataset, params: PageParams, itemcf?: Csr): Pag
     }
     acc[j] += s;
   };
+  const top = new TopK(params.k, ds.itemOrder); // drain() empties it for the next row
   for (let x = 0; x < ds.nItems; x++) {
     cand.length = 0;
     for (let q = coview.indptr[x]; q < coview.indptr[x + 1]; q++) add(x, coview.indices[q], params.coview * coview.scores[q]);
@@ -118,7 +119,6 @@ export function fitPageModel(ds: Dataset, params: PageParams, itemcf?: Csr): Pag
       const to = Math.min(categoryItems.indptr[c + 1], categoryItems.indptr[c] + params.categoryCandidates);
       for (let q = categoryItems.indptr[c]; q < to; q++) add(x, categoryItems.indices[q], 0);
     }
-    const top = new TopK(params.k, ds.itemOrder);
     for (const j of cand) {
       const score = acc[j] + (c >= 0 && ds.itemCategory[j] === c ? params.category : 0) + params.popularity * pop[j];
       if (score > 0) top.push(j, score);
